@@ -1,0 +1,33 @@
+# Two entry points for a fresh machine; each builds the virtual environment it needs.
+#   make demo   install and run the main job
+#   make test   install with the test extras (PyTorch + Asteroid reference) and run the tests
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+# A real recording from alsa-utils, used when installed.
+DEMO_WAV ?= /usr/share/sounds/alsa/Front_Center.wav
+PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
+
+.PHONY: demo test clean
+
+$(VENV)/.base: setup.cfg pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) -e .
+	touch $@
+
+# torch is pinned to the CPU build on this machine's disk (a looser pin pulls a
+# multi-GB CUDA build); Asteroid goes in without its training-only dependencies.
+$(VENV)/.test: $(VENV)/.base
+	$(PIP) torch==2.13.0
+	$(PIP) -e '.[test,torch]'
+	$(PIP) --no-deps asteroid==0.7.0
+	touch $@
+
+demo: $(VENV)/.base
+	$(BIN)/python -m tasnet_jax.summary $(if $(wildcard $(DEMO_WAV)),$(DEMO_WAV))
+
+test: $(VENV)/.test
+	$(BIN)/python -m pytest -q
+
+clean:
+	rm -rf $(VENV) *.egg-info

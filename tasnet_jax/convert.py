@@ -1,0 +1,144 @@
+"""Import Asteroid ConvTasNet checkpoints into Flax variables and a config.
+
+Asteroid saves a model as a dict {"model_name", "model_args", "state_dict",
+...} (`BaseModel.serialize`), which its published pretrained models share.
+PyTorch is only needed to read that file; conversion itself is numpy.
+
+Norm names differ: Asteroid's "cLN" is the channel-wise norm and its "cgLN"
+the paper's cumulative norm. Asteroid silently swaps gLN for cLN in a causal
+model; such a checkpoint holds channel-norm weights and converts as that.
+"""
+from collections.abc import Mapping
+from pathlib import Path
+
+import numpy as np
+
+from tasnet_jax.model import ConvTasNetConfig
+
+ASTEROID_NORMS = {"gLN": "global", "cgLN": "cumulative", "cLN": "channel", "bN": "batch"}
+# Asteroid's identity activation has many spellings.
+_LINEAR = (None, "linear", "identity")
+
+
+def load_asteroid(path) -> tuple[ConvTasNetConfig, dict]:
+    """Read an Asteroid ConvTasNet file (`model.serialize()` saved by torch.save)."""
+    try:
+        import torch
+    except ImportError as err:
+        raise ImportError("reading Asteroid checkpoints needs PyTorch: "
+                          "pip install 'tasnet-jax[torch]'") from err
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"no Asteroid checkpoint at {path}")
+    try:
+        package = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as err:
+        raise ValueError(f"{path} is not a readable PyTorch checkpoint: {err}") from err
+    return from_asteroid(package, source=str(path))
+
+
+def config_from_asteroid(model_args: Mapping) -> ConvTasNetConfig:
+    """ConvTasNetConfig from Asteroid's `model_args`."""
+    fb_name = model_args.get("fb_name", "free")
+    if fb_name not in ("free", "FreeFB"):
+        raise ValueError(f"Asteroid filterbank {fb_name!r} is not supported; only the learned "
+                         "('free') filterbank of Conv-TasNet is")
+    out_chan = model_args.get("out_chan")
+    if out_chan not in (None, model_args["n_filters"]):
+        raise ValueError(f"Asteroid out_chan={out_chan} differs from n_filters="
+                         f"{model_args['n_filters']}; masks must match the encoder's filters")
+    norm = model_args.get("norm_type", "gLN")
+    causal = bool(model_args.get("causal", False))
+    if causal and norm not in ("cgLN", "cLN"):
+        norm = "cLN"  # what Asteroid's ConvTasNet built for this checkpoint
+    if norm not in ASTEROID_NORMS:
+        raise ValueError(f"Asteroid norm_type {norm!r} is not supported; expected one of "
+                         f"{tuple(ASTEROID_NORMS)}")
+    activation = model_args.get("encoder_activation")
+    return ConvTasNetConfig(
+        n_src=int(model_args["n_src"]),
+        n_filters=int(model_args["n_filters"]),
+        filter_length=int(model_args["kernel_size"]),
+        stride=int(model_args["stride"]),
+        bottleneck_channels=int(model_args["bn_chan"]),
+        hidden_channels=int(model_args["hid_chan"]),
+        skip_channels=int(model_args["skip_chan"] or 0),
+        kernel_size=int(model_args["conv_kernel_size"]),
+        blocks_per_repeat=int(model_args["n_blocks"]),
+        repeats=int(model_args["n_repeats"]),
+        norm=ASTEROID_NORMS[norm],
+        causal=causal,
+        encoder_activation="linear" if activation in _LINEAR else activation,
+        mask_activation=model_args.get("mask_act", "sigmoid"),
+        sample_rate=int(model_args.get("sample_rate", 8000)),
+    )
+
+
+def from_asteroid(package: Mapping, source: str = "package") -> tuple[ConvTasNetConfig, dict]:
+    """(config, Flax variables) from an Asteroid ConvTasNet package dict."""
+    name = package.get("model_name")
+    if name != "ConvTasNet":
+        raise ValueError(f"{source} holds an Asteroid {name!r} model, not a ConvTasNet")
+    config = config_from_asteroid(package["model_args"])
+    state = {k: np.asarray(v, dtype=np.float32) for k, v in package["state_dict"].items()
+             if not k.endswith("num_batches_tracked")}
+    taken = set()
+
+    def take(key):
+        if key not in state:
+            raise ValueError(f"{source} has no {key!r}; is it a ConvTasNet of this config?")
+        taken.add(key)
+        return state[key]
+
+    def dense(prefix):  # torch Conv1d 1x1 [out, in, 1] -> Dense [in, out]
+        return {"kernel": take(f"{prefix}.weight")[:, :, 0].T, "bias": take(f"{prefix}.bias")}
+
+    def prelu(prefix):
+        return {"negative_slope": take(f"{prefix}.weight").reshape(())}
+
+    def norm(prefix, node, stat_node, name):
+        if config.norm == "batch":
+            node[name] = {"scale": take(f"{prefix}.weight"), "bias": take(f"{prefix}.bias")}
+            stat_node[name] = {"mean": take(f"{prefix}.running_mean"),
+                               "var": take(f"{prefix}.running_var")}
+        else:
+            node[name] = {"scale": take(f"{prefix}.gamma"), "bias": take(f"{prefix}.beta")}
+
+    # Filterbanks [N, 1, L]: encoder frames @ [L, N]; decoder [N, L] per frame.
+    separator, separator_stats = {}, {}
+    params = {
+        "encoder": {"kernel": take("encoder.filterbank._filters")[:, 0, :].T},
+        "decoder": {"kernel": take("decoder.filterbank._filters")[:, 0, :]},
+        "separator": separator,
+    }
+    norm("masker.bottleneck.0", separator, separator_stats, "bottleneck_norm")
+    separator["bottleneck"] = dense("masker.bottleneck.1")
+    # A causal depthwise conv is Sequential(conv, chop) in Asteroid: one level deeper.
+    depthwise = "3.0" if config.causal else "3"
+    for i in range(config.repeats * config.blocks_per_repeat):
+        prefix = f"masker.TCN.{i}"
+        block, block_stats = {}, {}
+        block["in_conv"] = dense(f"{prefix}.shared_block.0")
+        block["prelu_in"] = prelu(f"{prefix}.shared_block.1")
+        norm(f"{prefix}.shared_block.2", block, block_stats, "norm_in")
+        block["depthwise"] = {
+            "kernel": take(f"{prefix}.shared_block.{depthwise}.weight")[:, 0, :].T,
+            "bias": take(f"{prefix}.shared_block.{depthwise}.bias"),
+        }
+        block["prelu_out"] = prelu(f"{prefix}.shared_block.4")
+        norm(f"{prefix}.shared_block.5", block, block_stats, "norm_out")
+        block["residual"] = dense(f"{prefix}.res_conv")
+        if config.skip_channels:
+            block["skip"] = dense(f"{prefix}.skip_conv")
+        separator[f"block_{i}"] = block
+        separator_stats[f"block_{i}"] = block_stats
+    separator["mask_prelu"] = prelu("masker.mask_net.0")
+    separator["mask"] = dense("masker.mask_net.1")
+
+    unused = sorted(set(state) - taken)
+    if unused:
+        raise ValueError(f"{source} has weights this config does not use: {unused[:5]}")
+    variables = {"params": params}
+    if config.norm == "batch":
+        variables["batch_stats"] = {"separator": separator_stats}
+    return config, variables

@@ -1,0 +1,244 @@
+"""Conv-TasNet (Luo & Mesgarani, arXiv 1809.07454) as Flax Linen modules.
+
+    encoder    frames of L samples, hop S, times N learned filters
+    separator  temporal convolutional network (TCN) -> one mask per source
+    decoder    masked frames times N learned filters, overlap-added
+
+Waveforms are [batch, samples] in and [batch, n_src, samples] out; inside, the
+layout is [batch, frames, channels]. Like Asteroid, the encoder takes every
+whole frame and the output is zero-padded back to the input length, so the
+last (samples - L) % S samples of the output are zero.
+"""
+import dataclasses
+import math
+
+import flax.linen as nn
+import jax.numpy as jnp
+
+from tasnet_jax.norms import CAUSAL_NORMS, NORMS, make_norm
+
+ENCODER_ACTIVATIONS = {"linear": lambda x: x, "relu": nn.relu}
+# Softmax normalizes across sources: scores are [batch, frames, n_src, N].
+MASK_ACTIVATIONS = {
+    "sigmoid": nn.sigmoid,
+    "relu": nn.relu,
+    "softmax": lambda scores: nn.softmax(scores, axis=2),
+    "linear": lambda x: x,
+}
+
+
+@dataclasses.dataclass(frozen=True)
+class ConvTasNetConfig:
+    """Hyper-parameters; the defaults are the paper's best non-causal model.
+
+    Paper letters in brackets. `norm` is one of `norms.NORMS`; a causal model
+    needs a causal norm ("cumulative", "channel" or "batch").
+    """
+
+    n_src: int = 2  # sources out: [speech, noise] for denoising
+    n_filters: int = 512  # N
+    filter_length: int = 16  # L, in samples
+    stride: int = 8  # hop between frames, L/2 in the paper
+    bottleneck_channels: int = 128  # B
+    hidden_channels: int = 512  # H
+    skip_channels: int = 128  # Sc; 0 sends the residual path to the masks
+    kernel_size: int = 3  # P
+    blocks_per_repeat: int = 8  # X; block x has dilation 2**x
+    repeats: int = 3  # R
+    norm: str = "global"
+    causal: bool = False
+    encoder_activation: str = "linear"
+    mask_activation: str = "sigmoid"
+    sample_rate: int = 16000  # of the audio the model is trained on
+
+    def __post_init__(self):
+        for field in ("n_src", "n_filters", "filter_length", "stride", "bottleneck_channels",
+                      "hidden_channels", "kernel_size", "blocks_per_repeat", "repeats",
+                      "sample_rate"):
+            value = getattr(self, field)
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"ConvTasNetConfig.{field} must be a positive int, got {value!r}")
+        if not isinstance(self.skip_channels, int) or self.skip_channels < 0:
+            raise ValueError(
+                f"ConvTasNetConfig.skip_channels must be an int >= 0, got {self.skip_channels!r}")
+        if self.stride > self.filter_length:
+            raise ValueError(f"ConvTasNetConfig.stride={self.stride} is larger than "
+                             f"filter_length={self.filter_length}: samples would be skipped")
+        if self.norm not in NORMS:
+            raise ValueError(f"ConvTasNetConfig.norm={self.norm!r}; choose one of {NORMS}")
+        if self.causal and self.norm not in CAUSAL_NORMS:
+            raise ValueError(f"ConvTasNetConfig.norm={self.norm!r} looks at the future; a causal "
+                             f"model needs one of {CAUSAL_NORMS}")
+        if not self.causal and self.kernel_size % 2 == 0:
+            raise ValueError(f"ConvTasNetConfig.kernel_size={self.kernel_size}: a non-causal model "
+                             "pads symmetrically and needs an odd kernel size")
+        if self.encoder_activation not in ENCODER_ACTIVATIONS:
+            raise ValueError(f"ConvTasNetConfig.encoder_activation={self.encoder_activation!r}; "
+                             f"choose one of {tuple(ENCODER_ACTIVATIONS)}")
+        if self.mask_activation not in MASK_ACTIVATIONS:
+            raise ValueError(f"ConvTasNetConfig.mask_activation={self.mask_activation!r}; "
+                             f"choose one of {tuple(MASK_ACTIVATIONS)}")
+
+    @property
+    def receptive_field(self) -> int:
+        """Input samples that can influence one output sample."""
+        frames = 1 + self.repeats * sum(
+            (self.kernel_size - 1) * 2**x for x in range(self.blocks_per_repeat))
+        return (frames - 1) * self.stride + self.filter_length
+
+
+def frame(wav: jnp.ndarray, length: int, stride: int) -> jnp.ndarray:
+    """[batch, samples] -> [batch, frames, length], every whole frame (no padding)."""
+    n_frames = (wav.shape[-1] - length) // stride + 1
+    chunks_per_frame = math.ceil(length / stride)
+    needed = (n_frames + chunks_per_frame - 1) * stride
+    # Slices of a reshape, not a gather: one cheap copy per chunk of the frame.
+    wav = jnp.pad(wav[:, :needed], ((0, 0), (0, max(0, needed - wav.shape[-1]))))
+    chunks = wav.reshape(wav.shape[0], -1, stride)
+    frames = jnp.concatenate(
+        [chunks[:, j:j + n_frames] for j in range(chunks_per_frame)], axis=-1)
+    return frames[..., :length]
+
+
+def overlap_add(frames: jnp.ndarray, stride: int) -> jnp.ndarray:
+    """[..., frames, length] -> [..., (frames - 1) * stride + length]; inverse of `frame`."""
+    n_frames, length = frames.shape[-2:]
+    chunks_per_frame = math.ceil(length / stride)
+    pad = [(0, 0)] * (frames.ndim - 1) + [(0, chunks_per_frame * stride - length)]
+    chunks = jnp.pad(frames, pad).reshape(*frames.shape[:-1], chunks_per_frame, stride)
+    out = jnp.zeros((*frames.shape[:-2], n_frames + chunks_per_frame - 1, stride), frames.dtype)
+    for j in range(chunks_per_frame):
+        out = out.at[..., j:j + n_frames, :].add(chunks[..., j, :])
+    out = out.reshape(*out.shape[:-2], -1)
+    return out[..., :(n_frames - 1) * stride + length]
+
+
+def _xavier_normal():
+    # Asteroid's filterbank initialization.
+    return nn.initializers.variance_scaling(1.0, "fan_avg", "normal")
+
+
+class Encoder(nn.Module):
+    """[batch, samples] -> [batch, frames, N]: a strided Conv1D without bias."""
+
+    n_filters: int
+    filter_length: int
+    stride: int
+
+    @nn.compact
+    def __call__(self, wav):
+        kernel = self.param("kernel", _xavier_normal(), (self.filter_length, self.n_filters))
+        return frame(wav, self.filter_length, self.stride) @ kernel
+
+
+class Decoder(nn.Module):
+    """[..., frames, N] -> [..., samples]: a transposed strided Conv1D."""
+
+    n_filters: int
+    filter_length: int
+    stride: int
+
+    @nn.compact
+    def __call__(self, frames):
+        kernel = self.param("kernel", _xavier_normal(), (self.n_filters, self.filter_length))
+        return overlap_add(frames @ kernel, self.stride)
+
+
+class DepthwiseConv(nn.Module):
+    """Dilated depthwise Conv1D over [batch, time, channels], same length out.
+
+    Written as kernel_size shifted multiply-adds: XLA's CPU grouped convolution
+    is several times slower (DESIGN.md) and the sum is the same.
+    """
+
+    kernel_size: int
+    dilation: int
+    causal: bool
+
+    @nn.compact
+    def __call__(self, x):
+        channels = x.shape[-1]
+        kernel = self.param("kernel", nn.initializers.lecun_normal(), (self.kernel_size, channels))
+        bias = self.param("bias", nn.initializers.zeros, (channels,))
+        span = (self.kernel_size - 1) * self.dilation
+        # Causal: all padding in the past, so frame t sees frames t - span .. t.
+        left = span if self.causal else span // 2
+        padded = jnp.pad(x, ((0, 0), (left, span - left), (0, 0)))
+        steps = x.shape[1]
+        out = bias
+        for tap in range(self.kernel_size):
+            start = tap * self.dilation
+            out = out + padded[:, start:start + steps] * kernel[tap]
+        return out
+
+
+class TCNBlock(nn.Module):
+    """1x1 conv B->H, PReLU, norm, depthwise conv, PReLU, norm; 1x1 residual and skip."""
+
+    config: ConvTasNetConfig
+    dilation: int
+
+    @nn.compact
+    def __call__(self, x, train: bool):
+        cfg = self.config
+        h = nn.Dense(cfg.hidden_channels, name="in_conv")(x)
+        h = nn.PReLU(negative_slope_init=0.25, name="prelu_in")(h)
+        h = make_norm(cfg.norm, train, name="norm_in")(h)
+        h = DepthwiseConv(cfg.kernel_size, self.dilation, cfg.causal, name="depthwise")(h)
+        h = nn.PReLU(negative_slope_init=0.25, name="prelu_out")(h)
+        h = make_norm(cfg.norm, train, name="norm_out")(h)
+        # The last block's residual feeds nothing when skips exist; it is kept
+        # so parameters match the paper and Asteroid, and XLA drops the work.
+        residual = nn.Dense(cfg.bottleneck_channels, name="residual")(h)
+        skip = nn.Dense(cfg.skip_channels, name="skip")(h) if cfg.skip_channels else None
+        return residual, skip
+
+
+class Separator(nn.Module):
+    """TCN mask estimator: [batch, frames, N] -> masks [batch, n_src, frames, N]."""
+
+    config: ConvTasNetConfig
+
+    @nn.compact
+    def __call__(self, features, train: bool):
+        cfg = self.config
+        x = make_norm(cfg.norm, train, name="bottleneck_norm")(features)
+        x = nn.Dense(cfg.bottleneck_channels, name="bottleneck")(x)
+        skip_sum = 0.0
+        for i in range(cfg.repeats * cfg.blocks_per_repeat):
+            dilation = 2 ** (i % cfg.blocks_per_repeat)
+            residual, skip = TCNBlock(cfg, dilation, name=f"block_{i}")(x, train)
+            x = x + residual
+            if skip is not None:
+                skip_sum = skip_sum + skip
+        h = skip_sum if cfg.skip_channels else x
+        h = nn.PReLU(negative_slope_init=0.25, name="mask_prelu")(h)
+        scores = nn.Dense(cfg.n_src * cfg.n_filters, name="mask")(h)
+        scores = scores.reshape(*scores.shape[:2], cfg.n_src, cfg.n_filters)
+        masks = MASK_ACTIVATIONS[cfg.mask_activation](scores)
+        return jnp.moveaxis(masks, 2, 1)
+
+
+class ConvTasNet(nn.Module):
+    """Waveforms [batch, samples] -> estimated sources [batch, n_src, samples].
+
+    `train` only changes batch norm (batch statistics, and `batch_stats` must
+    then be mutable).
+    """
+
+    config: ConvTasNetConfig
+
+    @nn.compact
+    def __call__(self, wav, train: bool = False):
+        cfg = self.config
+        if wav.ndim != 2:
+            raise ValueError(f"ConvTasNet takes waveforms of shape [batch, samples], got {wav.shape}")
+        if wav.shape[-1] < cfg.filter_length:
+            raise ValueError(f"input has {wav.shape[-1]} samples; the model needs at least "
+                             f"filter_length={cfg.filter_length}")
+        features = Encoder(cfg.n_filters, cfg.filter_length, cfg.stride, name="encoder")(wav)
+        features = ENCODER_ACTIVATIONS[cfg.encoder_activation](features)
+        masks = Separator(cfg, name="separator")(features, train)
+        sources = Decoder(cfg.n_filters, cfg.filter_length, cfg.stride, name="decoder")(
+            masks * features[:, None])
+        return jnp.pad(sources, ((0, 0), (0, 0), (0, wav.shape[-1] - sources.shape[-1])))

@@ -1,0 +1,141 @@
+"""Asteroid's ConvTasNet and losses are the reference: same weights, same numbers.
+
+Needs the `torch` extra and Asteroid (`make test` installs both).
+"""
+import warnings
+
+import jax
+import numpy as np
+import pytest
+
+from tasnet_jax import losses
+from tasnet_jax.convert import from_asteroid, load_asteroid
+from tasnet_jax.model import ConvTasNet
+
+torch = pytest.importorskip("torch", reason="the Asteroid comparison needs the torch extra")
+asteroid_models = pytest.importorskip(
+    "asteroid.models", reason="the Asteroid comparison needs `pip install --no-deps asteroid`")
+asteroid_losses = pytest.importorskip("asteroid.losses")
+asteroid_sdr = pytest.importorskip("asteroid.losses.sdr")
+
+SMALL = dict(n_filters=64, bn_chan=32, hid_chan=64, skip_chan=32, n_blocks=4, n_repeats=2)
+CASES = {
+    "paper, gLN": dict(),
+    "paper causal, cumulative LN": dict(causal=True, norm_type="cgLN"),
+    "paper causal, channel LN": dict(causal=True, norm_type="cLN"),
+    "small, relu masks": dict(SMALL, mask_act="relu"),
+    "small, batch norm": dict(SMALL, norm_type="bN"),
+    "small, softmax masks, relu encoder, no skip": dict(
+        SMALL, mask_act="softmax", encoder_activation="relu", skip_chan=0),
+    "small, stride not half the filter": dict(SMALL, kernel_size=20, stride=6),
+}
+
+
+def asteroid_package(seed=0, **kwargs):
+    """An Asteroid ConvTasNet with every weight randomized (norm gains, PReLU
+    slopes and batch statistics too), as `BaseModel.serialize()` packages it."""
+    torch.manual_seed(seed)
+    model = asteroid_models.ConvTasNet(n_src=2, sample_rate=16000, **kwargs).eval()
+    with torch.no_grad():
+        for name, value in model.state_dict().items():
+            if name.endswith("running_var"):
+                value.uniform_(0.5, 2.0)
+            elif value.dtype.is_floating_point:
+                value.add_(0.1 * torch.randn_like(value))
+    package = dict(model_name="ConvTasNet", model_args=model.get_model_args(),
+                   state_dict=model.state_dict())
+    return model, package
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_output_equals_asteroid(case):
+    reference, package = asteroid_package(**CASES[case])
+    config, variables = from_asteroid(package)
+    apply = jax.jit(ConvTasNet(config).apply)
+    rng = np.random.RandomState(0)
+    for shape in [(3, 4001), (2, 1999)]:  # batch > 1, lengths not a whole number of hops
+        wav = rng.randn(*shape).astype(np.float32)
+        with torch.no_grad():
+            want = reference(torch.from_numpy(wav)).numpy()
+        got = np.asarray(apply(variables, wav))
+        assert got.shape == want.shape
+        np.testing.assert_allclose(got, want, atol=1e-4, rtol=0)
+
+
+def test_parameter_count_equals_asteroid():
+    reference, package = asteroid_package()
+    _, variables = from_asteroid(package)
+    count = sum(x.size for x in jax.tree.leaves(variables["params"]))
+    assert count == sum(p.numel() for p in reference.parameters()) == 5_050_545
+
+
+def test_norm_names_are_translated():
+    def norm_of(**kwargs):
+        _, package = asteroid_package(**dict(SMALL, **kwargs))
+        return from_asteroid(package)[0].norm
+    assert norm_of(norm_type="cLN") == "channel"
+    assert norm_of(norm_type="cgLN") == "cumulative"
+    assert norm_of(norm_type="gLN") == "global"
+    with warnings.catch_warnings():  # Asteroid warns that it swaps gLN for cLN here
+        warnings.simplefilter("ignore")
+        assert norm_of(norm_type="gLN", causal=True) == "channel"
+
+
+def test_checkpoint_file_loads_without_pickled_code(tmp_path):
+    reference, package = asteroid_package(**SMALL)
+    path = tmp_path / "model.pth"
+    torch.save(package, path)
+    config, variables = load_asteroid(path)  # torch.load(weights_only=True) inside
+    assert config.sample_rate == 16000
+    wav = np.random.RandomState(1).randn(1, 3000).astype(np.float32)
+    with torch.no_grad():
+        want = reference(torch.from_numpy(wav)).numpy()
+    np.testing.assert_allclose(ConvTasNet(config).apply(variables, wav), want, atol=1e-4)
+
+
+def test_bad_checkpoints_are_named(tmp_path):
+    with pytest.raises(FileNotFoundError, match="missing.pth"):
+        load_asteroid(tmp_path / "missing.pth")
+    junk = tmp_path / "junk.pth"
+    junk.write_bytes(b"not a checkpoint")
+    with pytest.raises(ValueError, match="junk.pth is not a readable PyTorch checkpoint"):
+        load_asteroid(junk)
+    _, package = asteroid_package(**SMALL)
+    with pytest.raises(ValueError, match="'DPRNNTasNet' model, not a ConvTasNet"):
+        from_asteroid(dict(package, model_name="DPRNNTasNet"))
+    state = dict(package["state_dict"])
+    del state["masker.TCN.3.skip_conv.bias"]
+    with pytest.raises(ValueError, match="masker.TCN.3.skip_conv.bias"):
+        from_asteroid(dict(package, state_dict=state))
+
+
+@pytest.fixture(scope="module")
+def loss_inputs():
+    rng = np.random.RandomState(2)
+    targets = rng.randn(4, 2, 1601).astype(np.float32)
+    estimates = (targets[:, ::-1] + 0.8 * rng.randn(4, 2, 1601)).astype(np.float32)
+    estimates[1] = estimates[1, ::-1]  # one example in order, the others swapped
+    targets[2, 1] = 0.0  # a silent target
+    return estimates, targets
+
+
+def test_si_snr_equals_asteroid_single_source_loss(loss_inputs):
+    estimates, targets = loss_inputs
+    reference = asteroid_sdr.SingleSrcNegSDR("sisdr")
+    for s in range(2):
+        want = reference(torch.from_numpy(estimates[:, s]), torch.from_numpy(targets[:, s]))
+        np.testing.assert_allclose(-losses.si_snr(estimates[:, s], targets[:, s]), want.numpy(),
+                                   atol=1e-4)
+
+
+def test_pit_loss_equals_asteroid_pit_wrapper(loss_inputs):
+    estimates, targets = loss_inputs
+    reference = asteroid_losses.PITLossWrapper(asteroid_losses.pairwise_neg_sisdr,
+                                               pit_from="pw_mtx")
+    want, best = reference(torch.from_numpy(estimates), torch.from_numpy(targets),
+                           return_est=True)
+    np.testing.assert_allclose(np.mean(losses.neg_si_snr(estimates, targets, pit=True)),
+                               want.item(), atol=1e-4)
+    perm = np.asarray(losses.best_permutation(estimates, targets))
+    np.testing.assert_array_equal(np.stack([e[p] for e, p in zip(estimates, perm)]),
+                                  best.numpy())

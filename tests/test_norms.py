@@ -1,0 +1,81 @@
+"""Norm layers against numpy formulas written from the paper's definitions."""
+import jax
+import numpy as np
+import pytest
+
+from tasnet_jax.norms import EPS, make_norm
+
+B, T, C = 3, 11, 5
+
+
+@pytest.fixture(scope="module")
+def x():
+    return np.random.RandomState(0).randn(B, T, C).astype(np.float32) * 3 + 1
+
+
+def _apply(kind, x, train=False, scale=None, bias=None):
+    layer = make_norm(kind, train, name="n")
+    variables = layer.init(jax.random.key(0), x)
+    params = dict(variables["params"])
+    if scale is not None:
+        params["scale"], params["bias"] = scale, bias
+    variables = {**variables, "params": params}
+    if train:
+        out, updates = layer.apply(variables, x, mutable=["batch_stats"])
+        return np.asarray(out), updates
+    return np.asarray(layer.apply(variables, x))
+
+
+def _gain(rng):
+    return rng.randn(C).astype(np.float32), rng.randn(C).astype(np.float32)
+
+
+def test_global_norm_uses_one_mean_and_variance_per_example(x):
+    scale, bias = _gain(np.random.RandomState(1))
+    flat = x.reshape(B, -1)
+    mean = flat.mean(1)[:, None, None]
+    std = np.sqrt(flat.var(1) + EPS)[:, None, None]
+    want = (x - mean) / std * scale + bias
+    np.testing.assert_allclose(_apply("global", x, scale=scale, bias=bias), want, atol=1e-5)
+
+
+def test_channel_norm_normalizes_each_frame_alone(x):
+    scale, bias = _gain(np.random.RandomState(2))
+    want = (x - x.mean(-1, keepdims=True)) / np.sqrt(x.var(-1, keepdims=True) + EPS)
+    np.testing.assert_allclose(_apply("channel", x, scale=scale, bias=bias),
+                               want * scale + bias, atol=1e-5)
+
+
+def test_cumulative_norm_uses_statistics_of_frames_up_to_t(x):
+    scale, bias = _gain(np.random.RandomState(3))
+    want = np.empty_like(x)
+    for t in range(T):
+        past = x[:, :t + 1].reshape(B, -1)
+        mean, var = past.mean(1), past.var(1)
+        want[:, t] = (x[:, t] - mean[:, None]) / np.sqrt(var[:, None] + EPS)
+    np.testing.assert_allclose(_apply("cumulative", x, scale=scale, bias=bias),
+                               want * scale + bias, atol=1e-5)
+
+
+def test_cumulative_norm_of_a_constant_signal_is_finite():
+    # E[x^2] - E[x]^2 rounds below zero here without the clamp.
+    x = np.full((1, 50, 4), 1234.567, np.float32)
+    assert np.isfinite(_apply("cumulative", x)).all()
+
+
+def test_batch_norm_uses_batch_statistics_in_training_and_running_ones_at_eval(x):
+    out, updates = _apply("batch", x, train=True)
+    flat = x.reshape(-1, C)
+    want = (x - flat.mean(0)) / np.sqrt(flat.var(0) + 1e-5)
+    np.testing.assert_allclose(out, want, atol=1e-4)
+    # torch's momentum 0.1 == Flax's 0.9 from running mean 0 and variance 1.
+    stats = updates["batch_stats"]
+    np.testing.assert_allclose(stats["mean"], 0.1 * flat.mean(0), atol=1e-5)
+    np.testing.assert_allclose(stats["var"], 0.9 + 0.1 * flat.var(0), atol=1e-4)
+    # Fresh running statistics (0, 1) leave the input unchanged at eval.
+    np.testing.assert_allclose(_apply("batch", x), x / np.sqrt(1 + 1e-5), atol=1e-5)
+
+
+def test_unknown_norm_is_named_in_the_error():
+    with pytest.raises(ValueError, match="'layer'"):
+        make_norm("layer", False, name="n")
