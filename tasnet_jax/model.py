@@ -10,6 +10,7 @@ whole frame and the output is zero-padded back to the input length, so the
 last (samples - L) % S samples of the output are zero.
 """
 import dataclasses
+import functools
 import math
 
 import flax.linen as nn
@@ -85,6 +86,15 @@ class ConvTasNetConfig:
         frames = 1 + self.repeats * sum(
             (self.kernel_size - 1) * 2**x for x in range(self.blocks_per_repeat))
         return (frames - 1) * self.stride + self.filter_length
+
+
+# Size variants. The small one is the CPU benchmark's (N=128, B=64, H=128,
+# Sc=64, X=6, R=2): about 1/25 of the paper model's compute.
+paper_config = ConvTasNetConfig
+small_config = functools.partial(
+    ConvTasNetConfig, n_filters=128, bottleneck_channels=64, hidden_channels=128,
+    skip_channels=64, blocks_per_repeat=6, repeats=2)
+SIZES = {"paper": paper_config, "small": small_config}
 
 
 def frame(wav: jnp.ndarray, length: int, stride: int) -> jnp.ndarray:
