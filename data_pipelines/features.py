@@ -1,4 +1,5 @@
 """The features every noisy-speech builder stores, so one pipeline reads them all."""
+import dataclasses
 import functools
 
 import numpy as np
@@ -26,3 +27,10 @@ def noisy_speech_info(builder, sample_rate: int, **info) -> tfds.core.DatasetInf
         metadata=tfds.core.MetadataDict(sample_rate=sample_rate),
         **info,
     )
+
+
+@dataclasses.dataclass
+class RateConfig(tfds.core.BuilderConfig):
+    """A builder config that fixes the sample rate of the stored audio."""
+
+    sample_rate: int = 16000

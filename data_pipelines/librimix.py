@@ -14,7 +14,7 @@ from pathlib import Path
 import tensorflow_datasets as tfds
 
 from data_pipelines.audio import AudioError
-from data_pipelines.features import noisy_speech_info
+from data_pipelines.features import RateConfig, noisy_speech_info
 from data_pipelines.sources import paired_examples
 
 SPLITS = {"train_360": "train-360", "train_100": "train-100", "validation": "dev",
@@ -22,9 +22,8 @@ SPLITS = {"train_360": "train-360", "train_100": "train-100", "validation": "dev
 
 
 @dataclasses.dataclass
-class LibriMixConfig(tfds.core.BuilderConfig):
-    sample_rate: int = 16000
-    mode: str = "min"
+class LibriMixConfig(RateConfig):
+    mode: str = "min"  # mixtures as long as the shorter ("min") or longer ("max") source
 
 
 class Librimix(tfds.core.GeneratorBasedBuilder):

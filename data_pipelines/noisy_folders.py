@@ -7,20 +7,14 @@ chosen by a hash of their names, and train the rest; each utterance carries a no
 remix. Configs set the sample rate: 16k (default) or 8k. Use one data_dir
 per pair of folders: tfds caches a built dataset by name, config and version.
 """
-import dataclasses
 from pathlib import Path
 
 import tensorflow_datasets as tfds
 
-from data_pipelines.features import noisy_speech_info
+from data_pipelines.features import RateConfig, noisy_speech_info
 from data_pipelines.sources import audio_files, split_by_name, unpaired_examples
 
 HELD_OUT = {"validation": 0.1, "test": 0.1}  # the rest is train
-
-
-@dataclasses.dataclass
-class NoisyFoldersConfig(tfds.core.BuilderConfig):
-    sample_rate: int = 16000
 
 
 class NoisyFolders(tfds.core.GeneratorBasedBuilder):
@@ -28,8 +22,8 @@ class NoisyFolders(tfds.core.GeneratorBasedBuilder):
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release."}
-    BUILDER_CONFIGS = [NoisyFoldersConfig(name="16k", sample_rate=16000),
-                       NoisyFoldersConfig(name="8k", sample_rate=8000)]
+    BUILDER_CONFIGS = [RateConfig(name="16k", sample_rate=16000),
+                       RateConfig(name="8k", sample_rate=8000)]
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     Pass as manual_dir a folder holding clean/ (speech) and noise/ (noise), with
     .wav or .flac files in them or in their subfolders. A file's first folder

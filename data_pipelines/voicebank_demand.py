@@ -7,12 +7,11 @@ resampled with soxr) and `48k` (as published). Splits: train (26 speakers),
 validation (p286 and p287, held out of the published training set) and test
 (as published). `noise` is noisy - clean.
 """
-import dataclasses
 from pathlib import Path
 
 import tensorflow_datasets as tfds
 
-from data_pipelines.features import noisy_speech_info
+from data_pipelines.features import RateConfig, noisy_speech_info
 from data_pipelines.sources import audio_files, paired_examples
 
 VALIDATION_SPEAKERS = ("p286", "p287")
@@ -22,19 +21,14 @@ FOLDERS = {  # split -> (clean folder, noisy folder), as the zip files unpack
 }
 
 
-@dataclasses.dataclass
-class VoicebankDemandConfig(tfds.core.BuilderConfig):
-    sample_rate: int = 16000
-
-
 class VoicebankDemand(tfds.core.GeneratorBasedBuilder):
     """Noisy speech database for speech enhancement (VoiceBank-DEMAND)."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "First release."}
     BUILDER_CONFIGS = [
-        VoicebankDemandConfig(name="16k", sample_rate=16000, description="resampled to 16 kHz"),
-        VoicebankDemandConfig(name="48k", sample_rate=48000, description="as published"),
+        RateConfig(name="16k", sample_rate=16000, description="resampled to 16 kHz"),
+        RateConfig(name="48k", sample_rate=48000, description="as published"),
     ]
     MANUAL_DOWNLOAD_INSTRUCTIONS = """
     Download from https://datashare.ed.ac.uk/handle/10283/2791 the four zip files

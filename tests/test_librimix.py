@@ -3,6 +3,7 @@ import csv
 
 import numpy as np
 import pytest
+import tensorflow_datasets as tfds
 
 from data_pipelines.librimix import Librimix
 
@@ -71,8 +72,6 @@ def test_missing_and_corrupt_files_are_skipped_named_and_counted(built):
 
 
 def test_a_folder_without_libri1mix_is_named(tmp_path):
-    import tensorflow_datasets as tfds
-
     builder = Librimix(config="8k_max", data_dir=str(tmp_path / "data"))
     with pytest.raises(ValueError, match="wav8k/max/metadata: no mixture_<split>_mix_single.csv"):
         builder.download_and_prepare(
