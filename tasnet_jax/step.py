@@ -1,0 +1,74 @@
+"""Train state, the jitted train step and the evaluation step.
+
+The step is a pure function of (state, batch); a step whose loss or
+gradients are not finite leaves the state as it was and is counted, so a bad
+batch cannot poison the parameters or Adam's moments.
+"""
+import functools
+from typing import Any, Callable
+
+import flax.struct
+import jax
+import jax.numpy as jnp
+import optax
+
+from tasnet_jax.parallel import batch_sharding, replicated
+
+
+@flax.struct.dataclass
+class TrainState:
+    step: jnp.ndarray
+    params: Any
+    batch_stats: Any  # {} unless the model uses batch norm
+    opt_state: Any
+    skipped: jnp.ndarray  # non-finite steps, in all
+    skipped_in_a_row: jnp.ndarray
+
+
+def create_train_state(model, optimizer, rng, example_mixture, mesh) -> TrainState:
+    """Initialize on the mesh (parameters replicated)."""
+    def init():
+        variables = model.init(rng, example_mixture)
+        params = variables["params"]
+        zero = jnp.zeros((), jnp.int32)
+        return TrainState(step=zero, params=params, batch_stats=variables.get("batch_stats", {}),
+                          opt_state=optimizer.init(params), skipped=zero, skipped_in_a_row=zero)
+
+    return jax.jit(init, out_shardings=replicated(mesh))()
+
+
+def train_step(state: TrainState, batch: dict, *, model, optimizer, loss_fn: Callable):
+    """One update on a global batch: mean loss, gradients, optimizer step."""
+    def loss_of(params):
+        variables = {"params": params, "batch_stats": state.batch_stats}
+        estimates, updates = model.apply(variables, batch["mixture"], train=True,
+                                         mutable=["batch_stats"])
+        losses = loss_fn(estimates, batch["sources"], batch["length"])
+        return jnp.mean(losses), updates.get("batch_stats", state.batch_stats)
+
+    (loss, batch_stats), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)
+    updates, opt_state = optimizer.update(grads, state.opt_state, state.params)
+    params = optax.apply_updates(state.params, updates)
+    grad_norm = optax.tree.norm(grads)
+    finite = jnp.isfinite(loss) & jnp.isfinite(grad_norm)
+
+    def keep_if_finite(new, old):
+        return jax.tree.map(lambda n, o: jnp.where(finite, n, o), new, old)
+
+    state = TrainState(
+        step=state.step + 1,
+        params=keep_if_finite(params, state.params),
+        batch_stats=keep_if_finite(batch_stats, state.batch_stats),
+        opt_state=keep_if_finite(opt_state, state.opt_state),
+        skipped=state.skipped + (~finite),
+        skipped_in_a_row=jnp.where(finite, 0, state.skipped_in_a_row + 1),
+    )
+    return state, {"loss": loss, "grad_norm": grad_norm, "finite": finite}
+
+
+def jit_train_step(model, optimizer, loss_fn, mesh):
+    """train_step compiled for `mesh`: batch split over devices, state replicated
+    and donated (updated in place)."""
+    step = functools.partial(train_step, model=model, optimizer=optimizer, loss_fn=loss_fn)
+    return jax.jit(step, in_shardings=(replicated(mesh), batch_sharding(mesh)),
+                   out_shardings=(replicated(mesh), replicated(mesh)), donate_argnums=0)
