@@ -8,6 +8,11 @@ Waveforms are [batch, samples] in and [batch, n_src, samples] out; inside, the
 layout is [batch, frames, channels]. Like Asteroid, the encoder takes every
 whole frame and the output is zero-padded back to the input length, so the
 last (samples - L) % S samples of the output are zero.
+
+A batch of zero-padded waveforms comes with `length` (real samples per
+example): frames past the end are then zeroed where a convolution or the
+decoder would see them and left out of the norms' statistics, so each example
+gets the output it would get alone, unpadded.
 """
 import dataclasses
 import functools
@@ -189,14 +194,16 @@ class TCNBlock(nn.Module):
     dilation: int
 
     @nn.compact
-    def __call__(self, x, train: bool):
+    def __call__(self, x, mask, train: bool):
         cfg = self.config
         h = nn.Dense(cfg.hidden_channels, name="in_conv")(x)
         h = nn.PReLU(negative_slope_init=0.25, name="prelu_in")(h)
-        h = make_norm(cfg.norm, train, name="norm_in")(h)
+        h = make_norm(cfg.norm, train, name="norm_in")(h, mask=mask)
+        if mask is not None:  # padded frames read as the zeros an unpadded input has there
+            h = jnp.where(mask, h, 0.0)
         h = DepthwiseConv(cfg.kernel_size, self.dilation, cfg.causal, name="depthwise")(h)
         h = nn.PReLU(negative_slope_init=0.25, name="prelu_out")(h)
-        h = make_norm(cfg.norm, train, name="norm_out")(h)
+        h = make_norm(cfg.norm, train, name="norm_out")(h, mask=mask)
         # The last block's residual feeds nothing when skips exist; it is kept
         # so parameters match the paper and Asteroid, and XLA drops the work.
         residual = nn.Dense(cfg.bottleneck_channels, name="residual")(h)
@@ -205,19 +212,22 @@ class TCNBlock(nn.Module):
 
 
 class Separator(nn.Module):
-    """TCN mask estimator: [batch, frames, N] -> masks [batch, n_src, frames, N]."""
+    """TCN mask estimator: [batch, frames, N] -> masks [batch, n_src, frames, N].
+
+    `mask` ([batch, frames, 1], True on real frames) or None for no padding.
+    """
 
     config: ConvTasNetConfig
 
     @nn.compact
-    def __call__(self, features, train: bool):
+    def __call__(self, features, mask, train: bool):
         cfg = self.config
-        x = make_norm(cfg.norm, train, name="bottleneck_norm")(features)
+        x = make_norm(cfg.norm, train, name="bottleneck_norm")(features, mask=mask)
         x = nn.Dense(cfg.bottleneck_channels, name="bottleneck")(x)
         skip_sum = 0.0
         for i in range(cfg.repeats * cfg.blocks_per_repeat):
             dilation = 2 ** (i % cfg.blocks_per_repeat)
-            residual, skip = TCNBlock(cfg, dilation, name=f"block_{i}")(x, train)
+            residual, skip = TCNBlock(cfg, dilation, name=f"block_{i}")(x, mask, train)
             x = x + residual
             if skip is not None:
                 skip_sum = skip_sum + skip
@@ -232,14 +242,15 @@ class Separator(nn.Module):
 class ConvTasNet(nn.Module):
     """Waveforms [batch, samples] -> estimated sources [batch, n_src, samples].
 
-    `train` only changes batch norm (batch statistics, and `batch_stats` must
-    then be mutable).
+    `length` ([batch] ints, optional): real samples of each zero-padded
+    example. `train` only changes batch norm (batch statistics, and
+    `batch_stats` must then be mutable).
     """
 
     config: ConvTasNetConfig
 
     @nn.compact
-    def __call__(self, wav, train: bool = False):
+    def __call__(self, wav, length=None, train: bool = False):
         cfg = self.config
         if wav.ndim != 2:
             raise ValueError(f"ConvTasNet takes waveforms of shape [batch, samples], got {wav.shape}")
@@ -248,7 +259,12 @@ class ConvTasNet(nn.Module):
                              f"filter_length={cfg.filter_length}")
         features = Encoder(cfg.n_filters, cfg.filter_length, cfg.stride, name="encoder")(wav)
         features = ENCODER_ACTIVATIONS[cfg.encoder_activation](features)
-        masks = Separator(cfg, name="separator")(features, train)
+        mask = None
+        if length is not None:  # a frame is real if it ends within the example
+            ends = jnp.arange(features.shape[1]) * cfg.stride + cfg.filter_length
+            mask = (ends[None, :] <= jnp.asarray(length)[:, None])[..., None]
+            features = jnp.where(mask, features, 0.0)
+        masks = Separator(cfg, name="separator")(features, mask, train)
         sources = Decoder(cfg.n_filters, cfg.filter_length, cfg.stride, name="decoder")(
             masks * features[:, None])
         return jnp.pad(sources, ((0, 0), (0, 0), (0, wav.shape[-1] - sources.shape[-1])))

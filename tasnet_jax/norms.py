@@ -7,6 +7,10 @@ Names follow the paper, not Asteroid: Asteroid calls the channel-wise norm
     cumulative  cLN: statistics over channels and all frames up to t (causal)
     channel     statistics over the channels of each frame (causal)
     batch       batch norm over batch and time, running averages at eval
+
+Each takes an optional `mask` ([batch, time, 1], True on real frames): the
+statistics then ignore padded frames. Only the global and batch norms need it;
+the others never look past a frame's own time.
 """
 import flax.linen as nn
 import jax.numpy as jnp
@@ -27,9 +31,15 @@ class GlobalLayerNorm(nn.Module):
     """gLN: one mean and variance per example, over time and channels."""
 
     @nn.compact
-    def __call__(self, x):
-        mean = jnp.mean(x, axis=(1, 2), keepdims=True)
-        var = jnp.mean(jnp.square(x - mean), axis=(1, 2), keepdims=True)
+    def __call__(self, x, mask=None):
+        if mask is None:
+            mean = jnp.mean(x, axis=(1, 2), keepdims=True)
+            var = jnp.mean(jnp.square(x - mean), axis=(1, 2), keepdims=True)
+        else:
+            weight = mask.astype(x.dtype)
+            count = jnp.maximum(jnp.sum(weight, axis=(1, 2), keepdims=True), 1) * x.shape[-1]
+            mean = jnp.sum(x * weight, axis=(1, 2), keepdims=True) / count
+            var = jnp.sum(jnp.square(x - mean) * weight, axis=(1, 2), keepdims=True) / count
         return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS))
 
 
@@ -37,7 +47,7 @@ class ChannelLayerNorm(nn.Module):
     """Per-frame layer norm over channels; causal because frames are independent."""
 
     @nn.compact
-    def __call__(self, x):
+    def __call__(self, x, mask=None):
         mean = jnp.mean(x, axis=-1, keepdims=True)
         var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
         return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS))
@@ -47,7 +57,7 @@ class CumulativeLayerNorm(nn.Module):
     """The paper's cLN: frame t is normalized with statistics of frames 0..t."""
 
     @nn.compact
-    def __call__(self, x):
+    def __call__(self, x, mask=None):
         channels = x.shape[-1]
         count = channels * jnp.arange(1, x.shape[1] + 1, dtype=x.dtype)[None, :, None]
         mean = jnp.cumsum(jnp.sum(x, axis=-1, keepdims=True), axis=1) / count

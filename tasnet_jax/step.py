@@ -41,8 +41,8 @@ def train_step(state: TrainState, batch: dict, *, model, optimizer, loss_fn: Cal
     """One update on a global batch: mean loss, gradients, optimizer step."""
     def loss_of(params):
         variables = {"params": params, "batch_stats": state.batch_stats}
-        estimates, updates = model.apply(variables, batch["mixture"], train=True,
-                                         mutable=["batch_stats"])
+        estimates, updates = model.apply(variables, batch["mixture"], batch["length"],
+                                         train=True, mutable=["batch_stats"])
         losses = loss_fn(estimates, batch["sources"], batch["length"])
         return jnp.mean(losses), updates.get("batch_stats", state.batch_stats)
 

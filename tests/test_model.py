@@ -1,5 +1,6 @@
 """Model behaviour against numpy references and exact receptive-field bounds."""
 import dataclasses
+import functools
 
 import jax
 import jax.numpy as jnp
@@ -155,3 +156,34 @@ def test_bad_config_values_name_the_field(change, message):
 def test_receptive_field_of_the_paper_config():
     # 1 + 3 * (2 + 4 + ... + 256) = 1531 frames at hop 8, plus one window.
     assert ConvTasNetConfig().receptive_field == 1530 * 8 + 16
+
+
+@pytest.mark.parametrize("norm,causal", [("global", False), ("channel", False),
+                                         ("cumulative", True), ("batch", True)])
+def test_padded_batch_with_lengths_equals_each_example_alone(norm, causal):
+    config = dataclasses.replace(SMALL, norm=norm, causal=causal)
+    model, variables = _random_variables(config)
+    lengths = [301, 420, 157]
+    rng = np.random.default_rng(8)
+    waves = [rng.standard_normal(n).astype(np.float32) for n in lengths]
+    padded = np.zeros((3, 512), np.float32)
+    for row, wave in zip(padded, waves):
+        row[:len(wave)] = wave
+    out = np.asarray(model.apply(variables, padded, np.array(lengths)))
+    for row, wave in zip(out, waves):
+        alone = np.asarray(model.apply(variables, wave[None]))[0]
+        np.testing.assert_allclose(row[:, :len(wave)], alone, atol=1e-5)
+        assert np.all(row[:, len(wave):] == 0)
+
+
+def test_batch_norm_training_statistics_ignore_padding():
+    config = dataclasses.replace(SMALL, norm="batch", causal=True)
+    model, variables = _random_variables(config)
+    wave = np.random.default_rng(9).standard_normal((2, 300)).astype(np.float32)
+    padded = np.pad(wave, ((0, 0), (0, 212)))
+    run = functools.partial(model.apply, variables, train=True, mutable=["batch_stats"])
+    out_padded, stats_padded = run(padded, np.array([300, 300]))
+    out_alone, stats_alone = run(wave)
+    np.testing.assert_allclose(np.asarray(out_padded)[..., :300], out_alone, atol=1e-5)
+    jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), stats_padded,
+                 stats_alone)

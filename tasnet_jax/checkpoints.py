@@ -1,0 +1,70 @@
+"""Orbax checkpoints of a training run: the state and what is needed to resume it.
+
+Each checkpoint holds the TrainState (parameters, optimizer state with its
+learning rate, step, skip counters) and a JSON record: the run's config, the
+plateau tracker and the metrics of the evaluation it was saved after, if any.
+The data position is the step itself (the pipeline is a function of seed and
+step). Orbax writes to a temporary folder and renames it when complete, so a
+run killed mid-save leaves the previous checkpoints intact. Kept: the latest,
+plus the `keep_best` best by validation SI-SNR.
+"""
+from pathlib import Path
+
+import jax
+import orbax.checkpoint as ocp
+
+BEST_METRIC = "val_si_snr"
+
+
+class Checkpoints:
+    def __init__(self, directory, keep_best: int = 3, asynchronous: bool = True):
+        policy = ocp.checkpoint_managers.AnyPreservationPolicy([
+            ocp.checkpoint_managers.LatestN(n=1),
+            ocp.checkpoint_managers.BestN(get_metric_fn=lambda m: m[BEST_METRIC], n=keep_best,
+                                          keep_checkpoints_without_metrics=False),
+        ])
+        self.directory = Path(directory).absolute()
+        self._manager = ocp.CheckpointManager(
+            self.directory,
+            options=ocp.CheckpointManagerOptions(preservation_policy=policy,
+                                                 enable_async_checkpointing=asynchronous))
+
+    def save(self, step: int, state, record: dict, metrics: dict | None = None):
+        """Save (in the background when asynchronous); `record` and `metrics` must be
+        JSON. The metrics also go into the record, where best_step finds them."""
+        self._manager.save(step, args=ocp.args.Composite(
+            state=ocp.args.StandardSave(state),
+            record=ocp.args.JsonSave({**record, "metrics": metrics})),
+            metrics=metrics, force=True)
+
+    def latest_step(self) -> int | None:
+        return self._manager.latest_step()
+
+    def best_step(self) -> int | None:
+        """The kept step with the highest validation SI-SNR (None before any evaluation)."""
+        scored = {step: (self.read_record(step).get("metrics") or {}).get(BEST_METRIC)
+                  for step in self._manager.all_steps()}
+        scored = {step: score for step, score in scored.items() if score is not None}
+        return max(scored, key=scored.get) if scored else None
+
+    def restore(self, step: int, like):
+        """(state, record) saved at `step`; `like` is a state of the same
+        structure whose shapes, dtypes and shardings the restored one takes."""
+        abstract = jax.tree.map(
+            lambda x: jax.ShapeDtypeStruct(x.shape, x.dtype, sharding=x.sharding), like)
+        restored = self._manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore(abstract), record=ocp.args.JsonRestore()))
+        return restored["state"], restored["record"]
+
+    def read_record(self, step: int) -> dict:
+        """Only the JSON record (config, metrics), without loading the state."""
+        restored = self._manager.restore(step, args=ocp.args.Composite(
+            record=ocp.args.JsonRestore()))
+        return restored["record"]
+
+    def wait(self):
+        """Block until background saves are written."""
+        self._manager.wait_until_finished()
+
+    def close(self):
+        self._manager.close()
