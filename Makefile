@@ -1,11 +1,9 @@
 # Two entry points for a fresh machine; each builds the virtual environment it needs.
-#   make demo   install and run the main job
+#   make demo   install, train the quickstart model on the embedded corpus, denoise a sample
 #   make test   install with the test extras (PyTorch + Asteroid reference) and run the tests
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# A real recording from alsa-utils, used when installed.
-DEMO_WAV ?= /usr/share/sounds/alsa/Front_Center.wav
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
 .PHONY: demo test clean
@@ -24,7 +22,7 @@ $(VENV)/.test: $(VENV)/.base
 	touch $@
 
 demo: $(VENV)/.base
-	$(BIN)/python -m tasnet_jax.summary $(if $(wildcard $(DEMO_WAV)),$(DEMO_WAV))
+	$(BIN)/python experiments/quickstart.py --workdir runs/quickstart
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q

@@ -1,0 +1,70 @@
+"""Validation during training: SI-SNR of the speech estimate and its improvement.
+
+Evaluation runs on the corpus's own noisy/clean pairs at full length, in
+batches padded in time to a whole number of `bucket` samples (so a handful of
+shapes compile, not one per utterance) and in size to the batch (filler rows
+have length 0 and are left out). The model takes the lengths, so padding does
+not change any example's output.
+"""
+import jax
+import numpy as np
+import tensorflow_datasets as tfds
+from jax.experimental import multihost_utils
+
+from data_pipelines.pipeline import eval_dataset
+from tasnet_jax.losses import si_snr
+from tasnet_jax.parallel import batch_sharding, global_batch, replicated
+
+
+def eval_batches(builder, split: str, batch_size: int, bucket: int, process_index=None,
+                 process_count=None):
+    """numpy batches of exactly `batch_size` rows, time padded to a multiple of `bucket`."""
+    data = eval_dataset(builder, split=split, batch_size=batch_size,
+                        process_index=process_index, process_count=process_count)
+    for batch in tfds.as_numpy(data):
+        rows, samples = batch["mixture"].shape
+        padded = -(-samples // bucket) * bucket
+        yield {
+            "mixture": np.pad(batch["mixture"], ((0, batch_size - rows), (0, padded - samples))),
+            "sources": np.pad(batch["sources"],
+                              ((0, batch_size - rows), (0, 0), (0, padded - samples))),
+            "length": np.pad(batch["length"], (0, batch_size - rows)).astype(np.int32),
+        }
+
+
+def make_eval_step(model, mesh):
+    """Per-example SI-SNR of the speech estimate and of the unprocessed mixture."""
+    def step(variables, batch):
+        estimates = model.apply(variables, batch["mixture"], batch["length"])
+        clean = batch["sources"][:, 0]
+        return {"si_snr": si_snr(estimates[:, 0], clean, batch["length"]),
+                "si_snr_mixture": si_snr(batch["mixture"], clean, batch["length"]),
+                "real": batch["length"] > 0}
+
+    return jax.jit(step, in_shardings=(replicated(mesh), batch_sharding(mesh)),
+                   out_shardings=batch_sharding(mesh))
+
+
+def evaluate(eval_step, variables, batches, mesh) -> dict:
+    """Mean SI-SNR, SI-SNR improvement (dB) and example count over `batches`."""
+    totals = {"si_snr": 0.0, "si_snri": 0.0, "count": 0}
+    for batch in batches:
+        # Every process gets every example's numbers (one copy each).
+        out = multihost_utils.process_allgather(eval_step(variables, global_batch(batch, mesh)),
+                                                tiled=True)
+        real = np.asarray(out["real"])
+        totals["si_snr"] += float(np.sum(out["si_snr"][real]))
+        totals["si_snri"] += float(np.sum((out["si_snr"] - out["si_snr_mixture"])[real]))
+        totals["count"] += int(real.sum())
+    if not totals["count"]:
+        raise ValueError("evaluation saw no examples")
+    return {"si_snr": totals["si_snr"] / totals["count"],
+            "si_snri": totals["si_snri"] / totals["count"], "count": totals["count"]}
+
+
+def variables_of(state) -> dict:
+    """The model variables held by a TrainState."""
+    variables = {"params": state.params}
+    if state.batch_stats:
+        variables["batch_stats"] = state.batch_stats
+    return variables

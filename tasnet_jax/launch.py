@@ -1,0 +1,46 @@
+"""The command line every experiment shares.
+
+    python experiments/NAME.py --workdir DIR [--config.FIELD=VALUE ...]
+        [--coordinator HOST:PORT --num_processes N --process_id I]
+
+Config fields are overridden from the command line (ml_collections), e.g.
+--config.optim.learning_rate=5e-4. For a run over several hosts, each process
+gets the coordinator's address, the process count and its own id (on TPU pods
+and SLURM, jax.distributed.initialize finds them itself: pass --distributed).
+"""
+from absl import app, flags
+from absl import logging as absl_logging
+from ml_collections import config_flags
+
+
+def launch(get_config):
+    """Parse flags for an experiment whose config comes from `get_config()`, then train."""
+    flags.DEFINE_string("workdir", None, "checkpoints, history and summary go here; "
+                        "running again with the same workdir resumes", required=True)
+    config_flags.DEFINE_config_dict("config", get_config())
+    flags.DEFINE_bool("distributed", False, "call jax.distributed.initialize() first")
+    flags.DEFINE_string("coordinator", None, "HOST:PORT of process 0, for a multi-process run")
+    flags.DEFINE_integer("num_processes", None, "processes in a multi-process run")
+    flags.DEFINE_integer("process_id", None, "this process's id in a multi-process run")
+
+    def main(argv):
+        del argv
+        import jax
+
+        from tasnet_jax.train import train_and_evaluate
+
+        absl_logging.set_verbosity(absl_logging.WARNING)  # orbax reports every file at INFO
+        options = flags.FLAGS
+        if options.coordinator:
+            jax.distributed.initialize(options.coordinator, options.num_processes,
+                                       options.process_id)
+        elif options.distributed:
+            jax.distributed.initialize()
+        summary = train_and_evaluate(options.config, options.workdir)
+        if jax.process_index() == 0:
+            print(f"test SI-SNR {summary['test_si_snr']:.2f} dB, SI-SNR improvement "
+                  f"{summary['test_si_snri']:.2f} dB over {summary['test_examples']} "
+                  f"utterances (best step {summary['best_step']}); denoised example: "
+                  f"{summary['sample']}")
+
+    app.run(main)

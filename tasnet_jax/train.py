@@ -1,0 +1,196 @@
+"""Training and evaluation of a Conv-TasNet, from an experiment config and a workdir.
+
+Read top to bottom: configs, mesh, input, model and optimizer, state (fresh
+or resumed), loop (step, log, evaluate, schedule, checkpoint), test. Running
+the same command again resumes from the latest checkpoint in the workdir, with
+the data stream where it stopped; a finished run only re-reports its summary.
+"""
+import dataclasses
+import functools
+import json
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import ml_collections
+import numpy as np
+import soundfile as sf
+import tensorflow_datasets as tfds
+from ml_collections import config_dict
+from tqdm import tqdm
+
+from data_pipelines.pipeline import MixingConfig, eval_dataset, train_dataset
+from data_pipelines.prepare import prepare
+from tasnet_jax.checkpoints import BEST_METRIC, Checkpoints
+from tasnet_jax.evaluate import eval_batches, evaluate, make_eval_step, variables_of
+from tasnet_jax.losses import neg_si_snr
+from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
+from tasnet_jax.optim import OptimConfig, Plateau, learning_rate, make_optimizer, with_learning_rate
+from tasnet_jax.parallel import global_batch, make_mesh
+from tasnet_jax.step import create_train_state, jit_train_step
+
+def default_config() -> ml_collections.ConfigDict:
+    """Every key a run reads, with the paper's setup as values; experiments
+    (experiments/*.py) start here and change what they need."""
+    config = ml_collections.ConfigDict()
+    config.model = dataclasses.asdict(ConvTasNetConfig())
+    config.data = dict(
+        corpus="tiny_noisy_speech",  # a name in data_pipelines.prepare.BUILDERS
+        data_dir=config_dict.placeholder(str),  # tfds's default when None
+        manual_dir=config_dict.placeholder(str),  # the downloaded corpus, if it needs one
+        builder_config=config_dict.placeholder(str),  # e.g. "48k"; the builder's default if None
+        train_split="train", validation_split="validation", test_split="test")
+    config.mixing = dataclasses.asdict(MixingConfig())
+    config.optim = dataclasses.asdict(OptimConfig())
+    config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple))
+    config.global_batch_size = 8
+    config.seed = 0
+    config.num_steps = 100_000
+    config.log_every_steps = 50
+    config.eval_every_steps = 2_000  # the "epoch" of the plateau schedule
+    config.checkpoint_every_steps = 500
+    config.keep_best = 3
+    config.max_skipped_in_a_row = 20
+    return config
+
+
+class NonFiniteError(RuntimeError):
+    """Too many steps in a row had a non-finite loss or gradient."""
+
+
+def _sections(config):
+    """The typed configs inside an experiment's ConfigDict (errors name the field)."""
+    mixing = dict(config.mixing)
+    mixing.update(snr_db=tuple(mixing["snr_db"]), gain_db=tuple(mixing["gain_db"]))
+    return (ConvTasNetConfig(**config.model), MixingConfig(**mixing),
+            OptimConfig(**config.optim))
+
+
+def _write_sample(model, variables, corpus, split, folder) -> str:
+    """Noisy, denoised and clean wavs of the split's first utterance; returns the denoised path."""
+    batch = next(iter(tfds.as_numpy(eval_dataset(corpus, split=split, process_count=1,
+                                                 process_index=0))))
+    length = int(batch["length"][0])
+    speech = np.asarray(model.apply(variables, batch["mixture"][:, :length]))[0, 0]
+    rate = corpus.info.metadata["sample_rate"]
+    folder.mkdir(parents=True, exist_ok=True)
+    name = batch["file_id"][0].decode()
+    for kind, audio in (("noisy", batch["mixture"][0, :length]), ("denoised", speech),
+                        ("clean", batch["sources"][0, 0, :length])):
+        sf.write(folder / f"{name}_{kind}.wav", np.clip(audio, -1, 1), rate, subtype="PCM_16")
+    return str(folder / f"{name}_denoised.wav")
+
+
+def train_and_evaluate(config, workdir) -> dict:
+    """Train until config.num_steps or early stopping, then test the best checkpoint.
+    Returns the summary also written to workdir/summary.json."""
+    workdir = Path(workdir)
+    workdir.mkdir(parents=True, exist_ok=True)
+    model_config, mixing, optim_config = _sections(config)
+    main_process = jax.process_index() == 0
+
+    # --- Mesh: the global batch is split over every device of every process.
+    mesh = make_mesh()
+    if config.global_batch_size % mesh.devices.size:
+        raise ValueError(f"global_batch_size={config.global_batch_size} does not divide among "
+                         f"{mesh.devices.size} devices")
+
+    # --- Input.
+    corpus = prepare(config.data.corpus, config.data.data_dir, config.data.manual_dir,
+                     config.data.builder_config)
+    corpus_rate = corpus.info.metadata["sample_rate"]
+    if corpus_rate != model_config.sample_rate:
+        raise ValueError(f"{config.data.corpus} is at {corpus_rate} Hz but model.sample_rate is "
+                         f"{model_config.sample_rate}; set one to match the other")
+    validation = functools.partial(eval_batches, corpus, config.data.validation_split,
+                                   config.global_batch_size, corpus_rate)
+
+    # --- Model, loss, optimizer.
+    model = ConvTasNet(model_config)
+    loss_fn = functools.partial(neg_si_snr, pit=config.loss.pit,
+                                weights=config.loss.source_weights)
+    optimizer = make_optimizer(optim_config)
+    state = create_train_state(model, optimizer, jax.random.key(config.seed),
+                               jnp.zeros((1, model_config.filter_length)), mesh)
+
+    # --- State: resume from the workdir if a run was there.
+    checkpoints = Checkpoints(workdir / "checkpoints", keep_best=config.keep_best)
+    plateau, start, stopped = Plateau(), 0, False
+    latest = checkpoints.latest_step()
+    if latest is not None:
+        state, record = checkpoints.restore(latest, state)
+        if record["config"]["model"] != config.model.to_dict():
+            raise ValueError(f"{workdir} holds a run of another model ({record['config']['model']})"
+                             "; use a new workdir")
+        plateau, start, stopped = Plateau(**record["plateau"]), latest, record["stopped"]
+        if main_process:
+            print(f"resumed from step {start} in {checkpoints.directory}")
+
+    def save(step, metrics=None, stop=False):
+        record = {"config": config.to_dict(), "plateau": dataclasses.asdict(plateau),
+                  "stopped": stop}
+        checkpoints.save(step, state, record, metrics)
+
+    # --- Loop.
+    train_step = jit_train_step(model, optimizer, loss_fn, mesh)
+    eval_step = make_eval_step(model, mesh)
+    batches = iter(tfds.as_numpy(train_dataset(
+        corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
+        split=config.data.train_split, start_step=start)))
+    history = []
+    progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
+                    desc="train", unit="step")
+    tick, tick_step = time.perf_counter(), start
+    for step in range(start + 1, config.num_steps + 1):
+        if stopped:
+            break
+        state, metrics = train_step(state, global_batch(next(batches), mesh))
+        progress.update()
+        if step % config.log_every_steps == 0:
+            now = time.perf_counter()
+            rate = (step - tick_step) / (now - tick)
+            tick, tick_step = now, step
+            progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
+            history.append({"step": step, "loss": float(metrics["loss"]),
+                            "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
+                            "skipped": int(state.skipped)})
+            if int(state.skipped_in_a_row) >= config.max_skipped_in_a_row:
+                raise NonFiniteError(
+                    f"{int(state.skipped_in_a_row)} steps in a row up to step {step} had a "
+                    f"non-finite loss or gradient; the last good checkpoint is step "
+                    f"{checkpoints.latest_step()} in {checkpoints.directory}")
+        if step % config.eval_every_steps == 0 or step == config.num_steps:
+            scores = evaluate(eval_step, variables_of(state), validation(), mesh)
+            factor, stopped = plateau.update(scores["si_snr"], optim_config)
+            if factor != 1.0:
+                rate = max(learning_rate(state.opt_state) * factor, optim_config.min_learning_rate)
+                state = state.replace(opt_state=with_learning_rate(state.opt_state, rate))
+            history.append({"step": step, "val_si_snr": scores["si_snr"],
+                            "val_si_snri": scores["si_snri"],
+                            "learning_rate": learning_rate(state.opt_state)})
+            progress.write(f"step {step}: validation SI-SNR {scores['si_snr']:.2f} dB, "
+                           f"SI-SNRi {scores['si_snri']:.2f} dB")
+            save(step, {BEST_METRIC: scores["si_snr"]}, stop=stopped)
+        elif step % config.checkpoint_every_steps == 0:
+            save(step)
+    progress.close()
+    checkpoints.wait()
+
+    # --- Test: the best checkpoint on the test split.
+    best = checkpoints.best_step() or checkpoints.latest_step()
+    best_state, _ = checkpoints.restore(best, state)
+    test = evaluate(eval_step, variables_of(best_state),
+                    eval_batches(corpus, config.data.test_split, config.global_batch_size,
+                                 corpus_rate), mesh)
+    summary = {"best_step": best, "last_step": checkpoints.latest_step(),
+               "test_si_snr": test["si_snr"], "test_si_snri": test["si_snri"],
+               "test_examples": test["count"], "skipped_steps": int(state.skipped)}
+    if main_process:
+        summary["sample"] = _write_sample(model, variables_of(best_state), corpus,
+                                          config.data.test_split, workdir / "samples")
+        with open(workdir / "history.jsonl", "a") as f:
+            f.writelines(json.dumps(entry) + "\n" for entry in history)
+        (workdir / "summary.json").write_text(json.dumps(summary, indent=2))
+    checkpoints.close()
+    return summary

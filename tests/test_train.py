@@ -1,0 +1,122 @@
+"""The training loop on the embedded corpus: it learns, it resumes after a kill,
+and it stops cleanly when the numbers go bad."""
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import pytest
+
+from tasnet_jax.checkpoints import Checkpoints
+from tasnet_jax.model import ConvTasNet, small_config
+from tasnet_jax.optim import make_optimizer, OptimConfig
+from tasnet_jax.parallel import make_mesh
+from tasnet_jax.step import create_train_state
+from tasnet_jax.train import NonFiniteError, train_and_evaluate
+
+ROOT = Path(__file__).resolve().parent.parent
+TINY_MODEL = dict(n_filters=32, bottleneck_channels=16, hidden_channels=32, skip_channels=16,
+                  blocks_per_repeat=3, repeats=1)
+# The quickstart experiment, shrunk to seconds: a tiny model on 0.25 s segments.
+OVERRIDES = [f"--config.model.{k}={v}" for k, v in TINY_MODEL.items()] + [
+    "--config.mixing.segment_seconds=0.25", "--config.global_batch_size=4",
+    "--config.num_steps=300", "--config.eval_every_steps=100",
+    "--config.checkpoint_every_steps=10", "--config.log_every_steps=10",
+    "--config.optim.learning_rate=3e-3"]
+
+
+@pytest.fixture(scope="module")
+def data_dir(tiny_builder):
+    return str(Path(tiny_builder.data_dir).parents[1])  # .../tiny_noisy_speech/1.0.0 -> root
+
+
+def _launch(workdir, data_dir):
+    return subprocess.Popen(
+        [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={workdir}",
+         f"--config.data.data_dir={data_dir}", *OVERRIDES],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, JAX_PLATFORMS="cpu"))
+
+
+def _final_state(workdir):
+    model = ConvTasNet(small_config(**TINY_MODEL))
+    like = create_train_state(model, make_optimizer(OptimConfig()), jax.random.key(0),
+                              jnp.zeros((1, 16)), make_mesh(jax.devices()[:1]))
+    checkpoints = Checkpoints(Path(workdir) / "checkpoints", asynchronous=False)
+    state, record = checkpoints.restore(checkpoints.latest_step(), like)
+    checkpoints.close()
+    return state, record
+
+
+@pytest.fixture(scope="module")
+def uninterrupted(tmp_path_factory, data_dir):
+    workdir = tmp_path_factory.mktemp("unbroken")
+    run = _launch(workdir, data_dir)
+    output, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, output
+    return workdir, output
+
+
+def test_a_short_run_learns_and_reports(uninterrupted):
+    workdir, output = uninterrupted
+    history = [json.loads(line) for line in (workdir / "history.jsonl").read_text().splitlines()]
+    scores = [h["val_si_snri"] for h in history if "val_si_snri" in h]
+    assert len(scores) == 3 and scores[-1] > scores[0] + 0.5
+    summary = json.loads((workdir / "summary.json").read_text())
+    assert summary["test_examples"] == 18 and summary["test_si_snri"] > 0
+    assert "test SI-SNR" in output and summary["last_step"] == 300
+
+
+def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data_dir):
+    workdir = tmp_path / "killed"
+    run = _launch(workdir, data_dir)
+    deadline = time.time() + 300
+    # Kill once a few checkpoints exist, mid-run (SIGKILL: no chance to clean up).
+    while not any(p.name.isdigit() and int(p.name) >= 60
+                  for p in (workdir / "checkpoints").glob("*")):
+        assert run.poll() is None and time.time() < deadline, run.communicate()[0]
+        time.sleep(0.05)
+    run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert run.returncode == -signal.SIGKILL and not (workdir / "summary.json").exists()
+
+    resumed = _launch(workdir, data_dir)
+    output, _ = resumed.communicate(timeout=600)
+    assert resumed.returncode == 0, output
+    assert "resumed from step" in output
+
+    want, want_record = _final_state(uninterrupted[0])
+    got, got_record = _final_state(workdir)
+    assert int(got.step) == int(want.step) == 300
+    # Bitwise: same data stream from the resumed step, same arithmetic on the CPU.
+    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.params),
+                 jax.tree.map(np.asarray, want.params))
+    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.opt_state),
+                 jax.tree.map(np.asarray, want.opt_state))
+    assert got_record["plateau"] == want_record["plateau"]
+
+
+def test_non_finite_steps_stop_the_run_and_keep_the_last_good_checkpoint(tmp_path, data_dir):
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from quickstart import get_config
+
+    config = get_config()
+    config.model.update(TINY_MODEL)
+    config.data.data_dir = data_dir
+    config.update(num_steps=100, log_every_steps=5, checkpoint_every_steps=5,
+                  eval_every_steps=100, max_skipped_in_a_row=10, global_batch_size=4)
+    config.mixing.segment_seconds = 0.25
+    # A gain of 10**20 overflows float32 energies: every loss is NaN.
+    config.mixing.gain_db = (400.0, 400.0)
+    with pytest.raises(NonFiniteError,
+                       match=r"10 steps in a row up to step 10 .* last good checkpoint is step 5"):
+        train_and_evaluate(config, tmp_path)
+    state, _ = _final_state(tmp_path)  # the checkpoint of step 5, params untouched
+    assert int(state.step) == 5 and int(state.skipped) == 5
+    assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(state.params))
