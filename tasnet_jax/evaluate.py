@@ -1,10 +1,10 @@
 """Validation during training: SI-SNR of the speech estimate and its improvement.
 
-Evaluation runs on the corpus's own noisy/clean pairs at full length, in
-batches padded in time to a whole number of `bucket` samples (so a handful of
-shapes compile, not one per utterance) and in size to the batch (filler rows
-have length 0 and are left out). The model takes the lengths, so padding does
-not change any example's output.
+Evaluation runs on the corpus's own noisy/clean pairs at full length, each
+process on its shard, in batches padded in time to a whole number of `bucket`
+samples (so a handful of shapes compile, not one per utterance) and in size to
+the batch (filler rows have length 0 and are left out). The model takes the
+lengths, so padding does not change any example's output.
 """
 import jax
 import numpy as np
@@ -18,12 +18,28 @@ from tasnet_jax.parallel import batch_sharding, global_batch, replicated
 
 def eval_batches(builder, split: str, batch_size: int, bucket: int, process_index=None,
                  process_count=None):
-    """numpy batches of exactly `batch_size` rows, time padded to a multiple of `bucket`."""
-    data = eval_dataset(builder, split=split, batch_size=batch_size,
-                        process_index=process_index, process_count=process_count)
-    for batch in tfds.as_numpy(data):
+    """numpy batches of exactly `batch_size` rows, padded in time to a multiple of
+    `bucket`, the same shape on every process.
+
+    Processes agree on each batch: the longest utterance across them sets the
+    padding, and a process whose shard has run out sends filler rows (length 0)
+    until every shard has.
+    """
+    data = iter(tfds.as_numpy(eval_dataset(builder, split=split, batch_size=batch_size,
+                                           process_index=process_index,
+                                           process_count=process_count)))
+    while True:
+        batch = next(data, None)
+        local = np.array([0 if batch is None else batch["mixture"].shape[1]])
+        longest = int(np.max(multihost_utils.process_allgather(local)))
+        if longest == 0:
+            return
+        if batch is None:
+            batch = {"mixture": np.zeros((0, longest), np.float32),
+                     "sources": np.zeros((0, 2, longest), np.float32),
+                     "length": np.zeros((0,), np.int32)}
         rows, samples = batch["mixture"].shape
-        padded = -(-samples // bucket) * bucket
+        padded = -(-longest // bucket) * bucket
         yield {
             "mixture": np.pad(batch["mixture"], ((0, batch_size - rows), (0, padded - samples))),
             "sources": np.pad(batch["sources"],

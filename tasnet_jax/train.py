@@ -103,8 +103,9 @@ def train_and_evaluate(config, workdir) -> dict:
     if corpus_rate != model_config.sample_rate:
         raise ValueError(f"{config.data.corpus} is at {corpus_rate} Hz but model.sample_rate is "
                          f"{model_config.sample_rate}; set one to match the other")
+    local_batch_size = config.global_batch_size // jax.process_count()
     validation = functools.partial(eval_batches, corpus, config.data.validation_split,
-                                   config.global_batch_size, corpus_rate)
+                                   local_batch_size, corpus_rate)
 
     # --- Model, loss, optimizer.
     model = ConvTasNet(model_config)
@@ -181,14 +182,16 @@ def train_and_evaluate(config, workdir) -> dict:
     best = checkpoints.best_step() or checkpoints.latest_step()
     best_state, _ = checkpoints.restore(best, state)
     test = evaluate(eval_step, variables_of(best_state),
-                    eval_batches(corpus, config.data.test_split, config.global_batch_size,
-                                 corpus_rate), mesh)
+                    eval_batches(corpus, config.data.test_split, local_batch_size, corpus_rate),
+                    mesh)
     summary = {"best_step": best, "last_step": checkpoints.latest_step(),
                "test_si_snr": test["si_snr"], "test_si_snri": test["si_snri"],
                "test_examples": test["count"], "skipped_steps": int(state.skipped)}
     if main_process:
-        summary["sample"] = _write_sample(model, variables_of(best_state), corpus,
-                                          config.data.test_split, workdir / "samples")
+        # This process's own replica: arrays spanning processes would wait for the others.
+        local = jax.tree.map(lambda x: np.asarray(x.addressable_data(0)), variables_of(best_state))
+        summary["sample"] = _write_sample(model, local, corpus, config.data.test_split,
+                                          workdir / "samples")
         with open(workdir / "history.jsonl", "a") as f:
             f.writelines(json.dumps(entry) + "\n" for entry in history)
         (workdir / "summary.json").write_text(json.dumps(summary, indent=2))

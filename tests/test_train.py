@@ -3,6 +3,7 @@ and it stops cleanly when the numbers go bad."""
 import json
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -120,3 +121,31 @@ def test_non_finite_steps_stop_the_run_and_keep_the_last_good_checkpoint(tmp_pat
     state, _ = _final_state(tmp_path)  # the checkpoint of step 5, params untouched
     assert int(state.step) == 5 and int(state.skipped) == 5
     assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(state.params))
+
+
+def _free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def test_two_processes_train_together(tmp_path, data_dir):
+    """jax.distributed over localhost: one mesh over both processes' devices,
+    each process reading its own half of the data."""
+    port = _free_port()
+    runs = [subprocess.Popen(
+        [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={tmp_path}",
+         f"--config.data.data_dir={data_dir}", *OVERRIDES, "--config.num_steps=40",
+         "--config.eval_every_steps=20", f"--coordinator=127.0.0.1:{port}",
+         "--num_processes=2", f"--process_id={i}"],
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+        env=dict(os.environ, JAX_PLATFORMS="cpu")) for i in range(2)]
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    for run, output in zip(runs, outputs):
+        assert run.returncode == 0, output
+    assert "test SI-SNR" in outputs[0] and "test SI-SNR" not in outputs[1]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["test_examples"] == 18  # both halves of the test split were scored
+    assert summary["last_step"] == 40 and np.isfinite(summary["test_si_snr"])
+    state, _ = _final_state(tmp_path)
+    assert int(state.step) == 40 and int(state.skipped) == 0
