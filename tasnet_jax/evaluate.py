@@ -49,33 +49,41 @@ def eval_batches(builder, split: str, batch_size: int, bucket: int, process_inde
 
 
 def make_eval_step(model, mesh):
-    """Per-example SI-SNR of the speech estimate and of the unprocessed mixture."""
+    """Per example: the speech estimate, and the SI-SNR of it and of the mixture."""
     def step(variables, batch):
         estimates = model.apply(variables, batch["mixture"], batch["length"])
         clean = batch["sources"][:, 0]
-        return {"si_snr": si_snr(estimates[:, 0], clean, batch["length"]),
-                "si_snr_mixture": si_snr(batch["mixture"], clean, batch["length"]),
-                "real": batch["length"] > 0}
+        return {"estimate": estimates[:, 0],
+                "si_snr": si_snr(estimates[:, 0], clean, batch["length"]),
+                "si_snr_mixture": si_snr(batch["mixture"], clean, batch["length"])}
 
     return jax.jit(step, in_shardings=(replicated(mesh), batch_sharding(mesh)),
                    out_shardings=batch_sharding(mesh))
 
 
+def examples(eval_step, variables, batches, mesh):
+    """Every real example's results, on every process: dicts of numpy values,
+    audio cut to the example's length."""
+    for batch in batches:
+        inputs = global_batch(batch, mesh)
+        # Every process gets every example (one copy each).
+        out, inputs = multihost_utils.process_allgather(
+            (eval_step(variables, inputs), inputs), tiled=True)
+        for row in np.flatnonzero(inputs["length"] > 0):
+            n = int(inputs["length"][row])
+            yield {"si_snr": float(out["si_snr"][row]),
+                   "si_snri": float(out["si_snr"][row] - out["si_snr_mixture"][row]),
+                   "estimate": out["estimate"][row, :n], "mixture": inputs["mixture"][row, :n],
+                   "clean": inputs["sources"][row, 0, :n]}
+
+
 def evaluate(eval_step, variables, batches, mesh) -> dict:
     """Mean SI-SNR, SI-SNR improvement (dB) and example count over `batches`."""
-    totals = {"si_snr": 0.0, "si_snri": 0.0, "count": 0}
-    for batch in batches:
-        # Every process gets every example's numbers (one copy each).
-        out = multihost_utils.process_allgather(eval_step(variables, global_batch(batch, mesh)),
-                                                tiled=True)
-        real = np.asarray(out["real"])
-        totals["si_snr"] += float(np.sum(out["si_snr"][real]))
-        totals["si_snri"] += float(np.sum((out["si_snr"] - out["si_snr_mixture"])[real]))
-        totals["count"] += int(real.sum())
-    if not totals["count"]:
+    scores = [(e["si_snr"], e["si_snri"]) for e in examples(eval_step, variables, batches, mesh)]
+    if not scores:
         raise ValueError("evaluation saw no examples")
-    return {"si_snr": totals["si_snr"] / totals["count"],
-            "si_snri": totals["si_snri"] / totals["count"], "count": totals["count"]}
+    si_snr_mean, si_snri_mean = np.mean(scores, axis=0)
+    return {"si_snr": float(si_snr_mean), "si_snri": float(si_snri_mean), "count": len(scores)}
 
 
 def variables_of(state) -> dict:

@@ -38,9 +38,12 @@ def launch(get_config):
             jax.distributed.initialize()
         summary = train_and_evaluate(options.config, options.workdir)
         if jax.process_index() == 0:
-            print(f"test SI-SNR {summary['test_si_snr']:.2f} dB, SI-SNR improvement "
-                  f"{summary['test_si_snri']:.2f} dB over {summary['test_examples']} "
-                  f"utterances (best step {summary['best_step']}); denoised example: "
+            print(f"test ({summary['test_examples']} utterances, best step "
+                  f"{summary['best_step']}): SI-SNR {summary['test_si_snr']:.2f} dB, "
+                  f"SI-SNRi {summary['test_si_snri']:.2f} dB, SDR {summary['test_sdr']:.2f} dB "
+                  f"(+{summary['test_sdr_improvement']:.2f}), PESQ {summary['test_pesq']:.2f} "
+                  f"(+{summary['test_pesq_improvement']:.2f}), STOI {summary['test_stoi']:.3f} "
+                  f"(+{summary['test_stoi_improvement']:.3f})\ndenoised example: "
                   f"{summary['sample']}")
 
     app.run(main)

@@ -20,14 +20,16 @@ import tensorflow_datasets as tfds
 from ml_collections import config_dict
 from tqdm import tqdm
 
-from data_pipelines.pipeline import MixingConfig, eval_dataset, train_dataset
+from data_pipelines.pipeline import MixingConfig, train_dataset
 from data_pipelines.prepare import prepare
 from tasnet_jax.checkpoints import BEST_METRIC, Checkpoints
-from tasnet_jax.evaluate import eval_batches, evaluate, make_eval_step, variables_of
+from tasnet_jax.evaluate import eval_batches, evaluate, examples, make_eval_step, variables_of
 from tasnet_jax.losses import neg_si_snr
+from tasnet_jax.metrics import summarize, utterance_metrics
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.optim import OptimConfig, Plateau, learning_rate, make_optimizer, with_learning_rate
 from tasnet_jax.parallel import global_batch, make_mesh
+from tasnet_jax.reporting import Reporter
 from tasnet_jax.step import create_train_state, jit_train_step
 
 def default_config() -> ml_collections.ConfigDict:
@@ -65,21 +67,6 @@ def _sections(config):
     mixing.update(snr_db=tuple(mixing["snr_db"]), gain_db=tuple(mixing["gain_db"]))
     return (ConvTasNetConfig(**config.model), MixingConfig(**mixing),
             OptimConfig(**config.optim))
-
-
-def _write_sample(model, variables, corpus, split, folder) -> str:
-    """Noisy, denoised and clean wavs of the split's first utterance; returns the denoised path."""
-    batch = next(iter(tfds.as_numpy(eval_dataset(corpus, split=split, process_count=1,
-                                                 process_index=0))))
-    length = int(batch["length"][0])
-    speech = np.asarray(model.apply(variables, batch["mixture"][:, :length]))[0, 0]
-    rate = corpus.info.metadata["sample_rate"]
-    folder.mkdir(parents=True, exist_ok=True)
-    name = batch["file_id"][0].decode()
-    for kind, audio in (("noisy", batch["mixture"][0, :length]), ("denoised", speech),
-                        ("clean", batch["sources"][0, 0, :length])):
-        sf.write(folder / f"{name}_{kind}.wav", np.clip(audio, -1, 1), rate, subtype="PCM_16")
-    return str(folder / f"{name}_denoised.wav")
 
 
 def train_and_evaluate(config, workdir) -> dict:
@@ -139,7 +126,7 @@ def train_and_evaluate(config, workdir) -> dict:
     batches = iter(tfds.as_numpy(train_dataset(
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
         split=config.data.train_split, start_step=start)))
-    history = []
+    report = Reporter(workdir, enabled=main_process)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
     tick, tick_step = time.perf_counter(), start
@@ -153,9 +140,9 @@ def train_and_evaluate(config, workdir) -> dict:
             rate = (step - tick_step) / (now - tick)
             tick, tick_step = now, step
             progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
-            history.append({"step": step, "loss": float(metrics["loss"]),
-                            "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
-                            "skipped": int(state.skipped)})
+            report.scalars(step, {"loss": float(metrics["loss"]),
+                                  "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
+                                  "skipped": int(state.skipped)})
             if int(state.skipped_in_a_row) >= config.max_skipped_in_a_row:
                 raise NonFiniteError(
                     f"{int(state.skipped_in_a_row)} steps in a row up to step {step} had a "
@@ -167,33 +154,48 @@ def train_and_evaluate(config, workdir) -> dict:
             if factor != 1.0:
                 rate = max(learning_rate(state.opt_state) * factor, optim_config.min_learning_rate)
                 state = state.replace(opt_state=with_learning_rate(state.opt_state, rate))
-            history.append({"step": step, "val_si_snr": scores["si_snr"],
-                            "val_si_snri": scores["si_snri"],
-                            "learning_rate": learning_rate(state.opt_state)})
-            progress.write(f"step {step}: validation SI-SNR {scores['si_snr']:.2f} dB, "
-                           f"SI-SNRi {scores['si_snri']:.2f} dB")
+            report.scalars(step, {"val_si_snr": scores["si_snr"], "val_si_snri": scores["si_snri"],
+                                  "learning_rate": learning_rate(state.opt_state)})
+            if main_process:
+                progress.write(f"step {step}: validation SI-SNR {scores['si_snr']:.2f} dB, "
+                               f"SI-SNRi {scores['si_snri']:.2f} dB")
             save(step, {BEST_METRIC: scores["si_snr"]}, stop=stopped)
         elif step % config.checkpoint_every_steps == 0:
             save(step)
     progress.close()
     checkpoints.wait()
 
-    # --- Test: the best checkpoint on the test split.
+    # --- Test: the best checkpoint on the test split, every metric; one sample kept.
     best = checkpoints.best_step() or checkpoints.latest_step()
     best_state, _ = checkpoints.restore(best, state)
-    test = evaluate(eval_step, variables_of(best_state),
-                    eval_batches(corpus, config.data.test_split, local_batch_size, corpus_rate),
-                    mesh)
-    summary = {"best_step": best, "last_step": checkpoints.latest_step(),
-               "test_si_snr": test["si_snr"], "test_si_snri": test["si_snri"],
-               "test_examples": test["count"], "skipped_steps": int(state.skipped)}
+    per_utterance = []
+    for i, ex in enumerate(examples(eval_step, variables_of(best_state), eval_batches(
+            corpus, config.data.test_split, local_batch_size, corpus_rate), mesh)):
+        if not main_process:
+            continue  # the others only take part in the gathering
+        per_utterance.append({"si_snr": ex["si_snr"], "si_snri": ex["si_snri"],
+                              **utterance_metrics(ex["clean"], ex["estimate"], ex["mixture"],
+                                                  corpus_rate)})
+        if i == 0:
+            sample = _write_sample(workdir / "samples", ex, corpus_rate)
+            report.sample(best, "test_sample", ex["mixture"], ex["estimate"], ex["clean"],
+                          corpus_rate)
+    summary = {}
     if main_process:
-        # This process's own replica: arrays spanning processes would wait for the others.
-        local = jax.tree.map(lambda x: np.asarray(x.addressable_data(0)), variables_of(best_state))
-        summary["sample"] = _write_sample(model, local, corpus, config.data.test_split,
-                                          workdir / "samples")
-        with open(workdir / "history.jsonl", "a") as f:
-            f.writelines(json.dumps(entry) + "\n" for entry in history)
+        test = summarize(per_utterance)
+        report.scalars(best, {f"test_{k}": v for k, v in test.items()})
+        summary = {"best_step": best, "last_step": checkpoints.latest_step(),
+                   "test_examples": len(per_utterance), "skipped_steps": int(state.skipped),
+                   **{f"test_{k}": v for k, v in test.items()}, "sample": sample}
         (workdir / "summary.json").write_text(json.dumps(summary, indent=2))
+    report.close()
     checkpoints.close()
     return summary
+
+
+def _write_sample(folder, example, rate) -> str:
+    """Noisy, denoised and clean wavs of one test utterance; returns the denoised path."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for kind, key in (("noisy", "mixture"), ("denoised", "estimate"), ("clean", "clean")):
+        sf.write(folder / f"{kind}.wav", np.clip(example[key], -1, 1), rate, subtype="PCM_16")
+    return str(folder / "denoised.wav")

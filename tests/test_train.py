@@ -71,7 +71,13 @@ def test_a_short_run_learns_and_reports(uninterrupted):
     assert len(scores) == 3 and scores[-1] > scores[0] + 0.5
     summary = json.loads((workdir / "summary.json").read_text())
     assert summary["test_examples"] == 18 and summary["test_si_snri"] > 0
-    assert "test SI-SNR" in output and summary["last_step"] == 300
+    for metric in ("sdr", "pesq", "stoi"):
+        assert np.isfinite(summary[f"test_{metric}"])
+        assert np.isfinite(summary[f"test_{metric}_improvement"])
+    assert "SI-SNRi" in output and summary["last_step"] == 300
+    for kind in ("noisy", "denoised", "clean"):
+        assert (workdir / "samples" / f"{kind}.wav").is_file()
+    assert list((workdir / "tensorboard").glob("events.out.tfevents.*"))
 
 
 def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data_dir):
@@ -143,7 +149,7 @@ def test_two_processes_train_together(tmp_path, data_dir):
     outputs = [run.communicate(timeout=600)[0] for run in runs]
     for run, output in zip(runs, outputs):
         assert run.returncode == 0, output
-    assert "test SI-SNR" in outputs[0] and "test SI-SNR" not in outputs[1]
+    assert "SI-SNRi" in outputs[0] and "SI-SNRi" not in outputs[1]
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["test_examples"] == 18  # both halves of the test split were scored
     assert summary["last_step"] == 40 and np.isfinite(summary["test_si_snr"])

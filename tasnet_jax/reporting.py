@@ -1,0 +1,59 @@
+"""What a run reports: history.jsonl and TensorBoard (scalars, audio, spectrograms).
+
+Only the main process writes; on the others every call does nothing.
+"""
+import json
+from pathlib import Path
+
+import numpy as np
+
+
+def spectrogram_image(signals, frame: int = 512, hop: int = 128) -> np.ndarray:
+    """Log-power spectrograms of `signals` stacked top to bottom, low frequencies
+    at the bottom of each, scaled to [0, 1]: an [height, width, 1] image."""
+    window = np.hanning(frame)
+    panels = []
+    for signal in signals:
+        starts = range(0, max(len(signal) - frame, 0) + 1, hop)
+        frames = np.stack([signal[s:s + frame] * window for s in starts])
+        power = np.abs(np.fft.rfft(frames, axis=-1)) ** 2
+        panels.append(np.log10(power + 1e-10).T[::-1])
+    image = np.concatenate(panels, axis=0)
+    top = image.max()
+    image = np.clip((image - (top - 8)) / 8, 0, 1)  # the top 80 dB
+    return image[..., None].astype(np.float32)
+
+
+class Reporter:
+    def __init__(self, workdir, enabled: bool):
+        self.enabled = enabled
+        if not enabled:
+            return
+        from flax.metrics import tensorboard
+
+        self._history = open(Path(workdir) / "history.jsonl", "a")
+        self._writer = tensorboard.SummaryWriter(str(Path(workdir) / "tensorboard"))
+
+    def scalars(self, step: int, values: dict):
+        if not self.enabled:
+            return
+        self._history.write(json.dumps({"step": step, **values}) + "\n")
+        self._history.flush()
+        for name, value in values.items():
+            self._writer.scalar(name, value, step)
+
+    def sample(self, step: int, name: str, noisy, denoised, clean, rate: int):
+        """Audio of one utterance and a picture of its three spectrograms."""
+        if not self.enabled:
+            return
+        for kind, audio in (("noisy", noisy), ("denoised", denoised), ("clean", clean)):
+            self._writer.audio(f"{name}/{kind}", np.clip(audio, -1, 1)[None, :, None], step,
+                               sample_rate=rate)
+        self._writer.image(f"{name}/spectrograms_noisy_denoised_clean",
+                           spectrogram_image([noisy, denoised, clean]), step)
+
+    def close(self):
+        if self.enabled:
+            self._history.close()
+            self._writer.flush()
+            self._writer.close()
