@@ -7,12 +7,13 @@ the batch (filler rows have length 0 and are left out). The model takes the
 lengths, so padding does not change any example's output.
 """
 import jax
+import jax.numpy as jnp
 import numpy as np
 import tensorflow_datasets as tfds
 from jax.experimental import multihost_utils
 
 from data_pipelines.pipeline import eval_dataset
-from tasnet_jax.losses import si_snr
+from tasnet_jax.losses import best_permutation, si_snr
 from tasnet_jax.parallel import batch_sharding, global_batch, replicated
 
 
@@ -48,10 +49,15 @@ def eval_batches(builder, split: str, batch_size: int, bucket: int, process_inde
         }
 
 
-def make_eval_step(model, mesh):
-    """Per example: the speech estimate, and the SI-SNR of it and of the mixture."""
+def make_eval_step(model, mesh, pit: bool = False):
+    """Per example: the estimate of source 0 (speech; speaker 1 under PIT, after
+    the best assignment of estimates to sources), and the SI-SNR of it and of
+    the mixture."""
     def step(variables, batch):
         estimates = model.apply(variables, batch["mixture"], batch["length"])
+        if pit:
+            order = best_permutation(estimates, batch["sources"], batch["length"])
+            estimates = jnp.take_along_axis(estimates, order[:, :, None], axis=1)
         clean = batch["sources"][:, 0]
         return {"estimate": estimates[:, 0],
                 "si_snr": si_snr(estimates[:, 0], clean, batch["length"]),

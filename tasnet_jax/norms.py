@@ -20,11 +20,12 @@ EPS = 1e-8  # Asteroid's epsilon; matching it keeps converted models exact.
 CAUSAL_NORMS = ("cumulative", "channel", "batch")
 
 
-def _scale_and_shift(module: nn.Module, normalized: jnp.ndarray) -> jnp.ndarray:
+def _scale_and_shift(module: nn.Module, normalized, dtype) -> jnp.ndarray:
+    """Gain and bias on float32 statistics, returned in the input's `dtype`."""
     channels = normalized.shape[-1]
     scale = module.param("scale", nn.initializers.ones, (channels,))
     bias = module.param("bias", nn.initializers.zeros, (channels,))
-    return normalized * scale + bias
+    return (normalized * scale + bias).astype(dtype)
 
 
 class GlobalLayerNorm(nn.Module):
@@ -32,6 +33,7 @@ class GlobalLayerNorm(nn.Module):
 
     @nn.compact
     def __call__(self, x, mask=None):
+        dtype, x = x.dtype, x.astype(jnp.float32)
         if mask is None:
             mean = jnp.mean(x, axis=(1, 2), keepdims=True)
             var = jnp.mean(jnp.square(x - mean), axis=(1, 2), keepdims=True)
@@ -40,7 +42,7 @@ class GlobalLayerNorm(nn.Module):
             count = jnp.maximum(jnp.sum(weight, axis=(1, 2), keepdims=True), 1) * x.shape[-1]
             mean = jnp.sum(x * weight, axis=(1, 2), keepdims=True) / count
             var = jnp.sum(jnp.square(x - mean) * weight, axis=(1, 2), keepdims=True) / count
-        return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS))
+        return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS), dtype)
 
 
 class ChannelLayerNorm(nn.Module):
@@ -48,9 +50,10 @@ class ChannelLayerNorm(nn.Module):
 
     @nn.compact
     def __call__(self, x, mask=None):
+        dtype, x = x.dtype, x.astype(jnp.float32)
         mean = jnp.mean(x, axis=-1, keepdims=True)
         var = jnp.mean(jnp.square(x - mean), axis=-1, keepdims=True)
-        return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS))
+        return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS), dtype)
 
 
 class CumulativeLayerNorm(nn.Module):
@@ -58,13 +61,14 @@ class CumulativeLayerNorm(nn.Module):
 
     @nn.compact
     def __call__(self, x, mask=None):
+        dtype, x = x.dtype, x.astype(jnp.float32)
         channels = x.shape[-1]
         count = channels * jnp.arange(1, x.shape[1] + 1, dtype=x.dtype)[None, :, None]
         mean = jnp.cumsum(jnp.sum(x, axis=-1, keepdims=True), axis=1) / count
         power = jnp.cumsum(jnp.sum(jnp.square(x), axis=-1, keepdims=True), axis=1) / count
         # E[x^2] - E[x]^2 can round below zero in float32; a variance cannot.
         var = jnp.maximum(power - jnp.square(mean), 0.0)
-        return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS))
+        return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS), dtype)
 
 
 _LAYER_NORMS = {

@@ -122,7 +122,7 @@ def train_and_evaluate(config, workdir) -> dict:
 
     # --- Loop.
     train_step = jit_train_step(model, optimizer, loss_fn, mesh)
-    eval_step = make_eval_step(model, mesh)
+    eval_step = make_eval_step(model, mesh, pit=config.loss.pit)
     batches = iter(tfds.as_numpy(train_dataset(
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
         split=config.data.train_split, start_step=start)))

@@ -2,6 +2,7 @@
 import csv
 
 import numpy as np
+import soundfile as sf
 import pytest
 import tensorflow_datasets as tfds
 
@@ -76,3 +77,26 @@ def test_a_folder_without_libri1mix_is_named(tmp_path):
     with pytest.raises(ValueError, match="wav8k/max/metadata: no mixture_<split>_mix_single.csv"):
         builder.download_and_prepare(
             download_config=tfds.download.DownloadConfig(manual_dir=str(tmp_path)))
+
+
+def test_two_speaker_separation_config_keeps_both_speakers(tmp_path, write_audio, prepare):
+    mode_dir = tmp_path / "Libri2Mix/wav8k/min"
+    rows = []
+    for i, mix_id in enumerate(["103-1240-0000_19-198-0001", "61-70968-0000_84-121123-0002"]):
+        for kind in ("mix_clean", "s1", "s2"):
+            write_audio(mode_dir / "test" / kind / f"{mix_id}.wav", rate=8000, seed=10 * i + len(kind))
+        rows.append(f"{mix_id},/elsewhere/test/mix_clean/{mix_id}.wav,"
+                    f"/elsewhere/test/s1/{mix_id}.wav,/elsewhere/test/s2/{mix_id}.wav,800")
+    (mode_dir / "metadata").mkdir(parents=True)
+    (mode_dir / "metadata/mixture_test_mix_clean.csv").write_text(
+        "mixture_ID,mixture_path,source_1_path,source_2_path,length\n" + "\n".join(rows) + "\n")
+    builder = Librimix(config="sep_clean_8k_min", data_dir=str(tmp_path / "data"))
+    splits, _ = prepare(builder, tmp_path)
+    assert builder.info.metadata["sample_rate"] == 8000 and set(splits) == {"test"}
+    ex = splits["test"]["103-1240-0000_19-198-0001"]
+    mix, _ = sf.read(mode_dir / "test/mix_clean/103-1240-0000_19-198-0001.wav", dtype="int16")
+    s1, _ = sf.read(mode_dir / "test/s1/103-1240-0000_19-198-0001.wav", dtype="int16")
+    np.testing.assert_array_equal(ex["noisy"], mix)
+    np.testing.assert_array_equal(ex["clean"], s1)
+    np.testing.assert_array_equal(ex["noise"], mix.astype(np.int32) - s1)  # speaker 2's place
+    assert ex["speaker"] == b"103"

@@ -187,3 +187,17 @@ def test_batch_norm_training_statistics_ignore_padding():
     np.testing.assert_allclose(np.asarray(out_padded)[..., :300], out_alone, atol=1e-5)
     jax.tree.map(lambda a, b: np.testing.assert_allclose(a, b, atol=1e-5), stats_padded,
                  stats_alone)
+
+
+def test_bfloat16_compute_keeps_float32_parameters_and_output_close():
+    model32, variables = _random_variables(SMALL)
+    model16 = ConvTasNet(dataclasses.replace(SMALL, compute_dtype="bfloat16"))
+    wav = jax.random.normal(jax.random.key(10), (2, 400))
+    out32 = np.asarray(model32.apply(variables, wav))
+    out16 = model16.apply(variables, wav)
+    assert out16.dtype == jnp.float32
+    assert all(x.dtype == jnp.float32 for x in jax.tree.leaves(
+        jax.eval_shape(model16.init, jax.random.key(0), wav)))
+    assert "bf16" in str(jax.make_jaxpr(model16.apply)(variables, wav))  # really bf16 inside
+    rms = np.sqrt(np.mean(out32**2))
+    assert np.sqrt(np.mean((np.asarray(out16) - out32) ** 2)) < 0.05 * rms
