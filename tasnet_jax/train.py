@@ -165,7 +165,7 @@ def train_and_evaluate(config, workdir) -> dict:
     progress.close()
     checkpoints.wait()
 
-    # --- Test: the best checkpoint on the test split, every metric; one sample kept.
+    # --- Test: the best checkpoint on the test split, every metric; samples kept.
     best = checkpoints.best_step() or checkpoints.latest_step()
     best_state, _ = checkpoints.restore(best, state)
     per_utterance = []
@@ -176,10 +176,11 @@ def train_and_evaluate(config, workdir) -> dict:
         per_utterance.append({"si_snr": ex["si_snr"], "si_snri": ex["si_snri"],
                               **utterance_metrics(ex["clean"], ex["estimate"], ex["mixture"],
                                                   corpus_rate)})
+        if i < 3:
+            report.sample(best, f"test_sample_{i}", ex["mixture"], ex["estimate"], ex["clean"],
+                          corpus_rate)
         if i == 0:
             sample = _write_sample(workdir / "samples", ex, corpus_rate)
-            report.sample(best, "test_sample", ex["mixture"], ex["estimate"], ex["clean"],
-                          corpus_rate)
     summary = {}
     if main_process:
         test = summarize(per_utterance)
