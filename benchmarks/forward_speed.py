@@ -15,8 +15,6 @@ up .venv with both).
 """
 import argparse
 import os
-import statistics
-import time
 
 import jax
 import numpy as np
@@ -25,6 +23,7 @@ from asteroid.models import ConvTasNet as AsteroidConvTasNet
 
 from tasnet_jax.convert import from_asteroid
 from tasnet_jax.model import ConvTasNet
+from timing import median_seconds
 
 SMALL = dict(n_filters=128, bn_chan=64, hid_chan=128, skip_chan=64, n_blocks=6, n_repeats=2)
 CASES = {
@@ -47,16 +46,6 @@ def model_flops(config, samples):
                  + (Sc or B) * config.n_src * N  # mask
                  + config.n_src * N * config.filter_length)  # decoder
     return 2 * per_frame * frames
-
-
-def median_seconds(fn, repeats):
-    fn()  # warm-up: compilation, allocator, thread pools
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        fn()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def bench(case, seconds, repeats, torch_device):

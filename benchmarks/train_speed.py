@@ -12,9 +12,7 @@ seconds of audio per second, and the speed-up over Asteroid (float32).
 """
 import argparse
 import os
-import statistics
 import sys
-import time
 from pathlib import Path
 
 import jax
@@ -28,19 +26,10 @@ from tasnet_jax.model import ConvTasNet, SIZES  # noqa: E402
 from tasnet_jax.optim import OptimConfig, make_optimizer  # noqa: E402
 from tasnet_jax.parallel import global_batch, make_mesh  # noqa: E402
 from tasnet_jax.step import create_train_state, jit_train_step  # noqa: E402
+from timing import median_seconds  # noqa: E402
 
 ASTEROID_SIZES = {"paper": {}, "small": dict(n_filters=128, bn_chan=64, hid_chan=128,
                                              skip_chan=64, n_blocks=6, n_repeats=2)}
-
-
-def median_step(step, steps):
-    step()  # compile / warm up
-    times = []
-    for _ in range(steps):
-        start = time.perf_counter()
-        step()
-        times.append(time.perf_counter() - start)
-    return statistics.median(times)
 
 
 def jax_step_time(case, dtype, batch, steps):
@@ -56,7 +45,7 @@ def jax_step_time(case, dtype, batch, steps):
         holder[0], metrics = step(holder[0], batch)
         jax.block_until_ready(metrics["loss"])
 
-    return median_step(run, steps)
+    return median_seconds(run, steps)
 
 
 def asteroid_step_time(case, batch, steps, device):
@@ -81,7 +70,7 @@ def asteroid_step_time(case, batch, steps, device):
         if device == "cuda":
             torch.cuda.synchronize()
 
-    return median_step(run, steps)
+    return median_seconds(run, steps)
 
 
 def main():
