@@ -152,8 +152,9 @@ def train_and_evaluate(config, workdir) -> dict:
             scores = evaluate(eval_step, variables_of(state), validation(), mesh)
             factor, stopped = plateau.update(scores["si_snr"], optim_config)
             if factor != 1.0:
-                rate = max(learning_rate(state.opt_state) * factor, optim_config.min_learning_rate)
-                state = state.replace(opt_state=with_learning_rate(state.opt_state, rate))
+                lowered = max(learning_rate(state.opt_state) * factor,
+                              optim_config.min_learning_rate)
+                state = state.replace(opt_state=with_learning_rate(state.opt_state, lowered))
             report.scalars(step, {"val_si_snr": scores["si_snr"], "val_si_snri": scores["si_snri"],
                                   "learning_rate": learning_rate(state.opt_state)})
             if main_process:
