@@ -37,13 +37,17 @@ class Checkpoints:
             record=ocp.args.JsonSave({**record, "metrics": metrics})),
             metrics=metrics, force=True)
 
+    def steps(self) -> list[int]:
+        """The kept steps, oldest first."""
+        return list(self._manager.all_steps())
+
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
     def best_step(self) -> int | None:
         """The kept step with the highest validation SI-SNR (None before any evaluation)."""
         scored = {step: (self.read_record(step).get("metrics") or {}).get(BEST_METRIC)
-                  for step in self._manager.all_steps()}
+                  for step in self.steps()}
         scored = {step: score for step, score in scored.items() if score is not None}
         return max(scored, key=scored.get) if scored else None
 
