@@ -6,16 +6,14 @@ The weights are random (no checkpoint is loaded), so the two outputs are not
 speech and noise: the run shows shapes, speed and that the audio path works.
 """
 import argparse
-import os
-import sys
 import time
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 import soundfile as sf
-import soxr
 
+from data_pipelines.audio import AudioError, read_audio
 from tasnet_jax.model import SIZES, ConvTasNet
 
 
@@ -44,16 +42,17 @@ def describe(config) -> str:
 
 
 def run_on_file(config, path) -> str:
-    audio, rate = sf.read(path, dtype="float32", always_2d=True)
-    if not np.all(np.isfinite(audio)):
-        raise SystemExit(f"{path}: holds NaN or infinite samples")
+    try:  # read_audio converts channels and rate, and names a bad file
+        wav = read_audio(path, config.sample_rate)
+        info = sf.info(path)
+    except AudioError as err:
+        raise SystemExit(str(err)) from err
+    rate = info.samplerate
     notes = []
-    if audio.shape[1] > 1:
-        notes.append(f"downmixed {audio.shape[1]} channels to mono")
-    wav = audio.mean(axis=1)
+    if info.channels > 1:
+        notes.append(f"downmixed {info.channels} channels to mono")
     if rate != config.sample_rate:
         notes.append(f"resampled from {rate} Hz to the model's {config.sample_rate} Hz")
-        wav = soxr.resample(wav, rate, config.sample_rate, quality="HQ")
     if wav.shape[0] < config.filter_length:
         raise SystemExit(f"{path}: {wav.shape[0]} samples at {config.sample_rate} Hz is shorter "
                          f"than one frame ({config.filter_length})")
@@ -88,12 +87,7 @@ def main(argv=None):
     config = SIZES[args.size](**overrides)
     print(describe(config))
     if args.recording:
-        if not os.path.isfile(args.recording):
-            sys.exit(f"no such file: {args.recording}")
-        try:
-            print(run_on_file(config, args.recording))
-        except (OSError, RuntimeError, sf.LibsndfileError) as err:
-            sys.exit(f"cannot read {args.recording}: {err}")
+        print(run_on_file(config, args.recording))
 
 
 if __name__ == "__main__":
