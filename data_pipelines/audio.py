@@ -3,6 +3,7 @@
 Each error names the file at fault. Conversions (another sample rate,
 several channels) are done, not refused: corpora come in many forms.
 """
+import dataclasses
 from pathlib import Path
 
 import numpy as np
@@ -16,23 +17,45 @@ class AudioError(ValueError):
     """A corpus file that cannot be used; the message names it and says why."""
 
 
-def read_audio(path, rate: int) -> np.ndarray:
-    """Mono float32 samples of `path` at `rate` Hz: channels averaged, resampled with soxr."""
+@dataclasses.dataclass(frozen=True)
+class FileFormat:
+    """How a file stores its audio, so that an output can be written the same way."""
+
+    rate: int
+    format: str  # soundfile's container name: "WAV", "FLAC", ...
+    subtype: str  # sample encoding: "PCM_16", "FLOAT", ...
+
+
+def read_file(path) -> tuple[np.ndarray, FileFormat]:
+    """[frames, channels] float32 samples of `path` and its format, checked: the
+    file exists, is audio, holds samples, and all of them are finite."""
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: no such file")
     try:
-        audio, file_rate = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as file:
+            audio = file.read(dtype="float32", always_2d=True)
+            file_format = FileFormat(file.samplerate, file.format, file.subtype)
     except (sf.LibsndfileError, RuntimeError) as err:
         raise AudioError(f"{path}: not readable audio ({err})") from err
     if audio.shape[0] == 0:
         raise AudioError(f"{path}: holds no samples")
     if not np.all(np.isfinite(audio)):
         raise AudioError(f"{path}: holds NaN or infinite samples")
-    audio = audio.mean(axis=1)
-    if file_rate != rate:
-        audio = soxr.resample(audio, file_rate, rate, quality="HQ").astype(np.float32)
-    return audio
+    return audio, file_format
+
+
+def resample(audio: np.ndarray, rate: int, new_rate: int) -> np.ndarray:
+    """[frames] or [frames, channels] float32 at `new_rate` (soxr, high quality)."""
+    if rate == new_rate:
+        return audio
+    return soxr.resample(audio, rate, new_rate, quality="HQ").astype(np.float32)
+
+
+def read_audio(path, rate: int) -> np.ndarray:
+    """Mono float32 samples of `path` at `rate` Hz: channels averaged, resampled with soxr."""
+    audio, file_format = read_file(path)
+    return resample(audio.mean(axis=1), file_format.rate, rate)
 
 
 def to_int16(audio: np.ndarray) -> np.ndarray:

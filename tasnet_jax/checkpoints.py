@@ -62,8 +62,12 @@ class Checkpoints:
 
     def read_record(self, step: int) -> dict:
         """Only the JSON record (config, metrics), without loading the state."""
-        restored = self._manager.restore(step, args=ocp.args.Composite(
-            record=ocp.args.JsonRestore()))
+        try:
+            restored = self._manager.restore(step, args=ocp.args.Composite(
+                record=ocp.args.JsonRestore()))
+        except KeyError as err:  # orbax names the items the checkpoint has
+            raise ValueError(f"{self.directory}/{step} is not a tasnet-jax checkpoint: it has "
+                             f"no record of a run ({err})") from err
         return restored["record"]
 
     def wait(self):

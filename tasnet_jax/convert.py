@@ -142,3 +142,40 @@ def from_asteroid(package: Mapping, source: str = "package") -> tuple[ConvTasNet
     if config.norm == "batch":
         variables["batch_stats"] = {"separator": separator_stats}
     return config, variables
+
+
+def save_as_run(config: ConvTasNetConfig, variables: dict, workdir, source: str) -> Path:
+    """Write an imported model as the step-0 checkpoint of a tasnet-jax run in
+    `workdir`, which `inference.load` and the training loop (to fine-tune it,
+    with this model config) read like any run's. Returns the checkpoints folder."""
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+
+    from tasnet_jax.checkpoints import Checkpoints
+    from tasnet_jax.model import ConvTasNet
+    from tasnet_jax.optim import OptimConfig, Plateau, make_optimizer
+    from tasnet_jax.parallel import make_mesh
+    from tasnet_jax.step import create_train_state
+    from tasnet_jax.train import default_config
+
+    folder = Path(workdir) / "checkpoints"
+    if folder.exists() and any(folder.iterdir()):
+        raise FileExistsError(f"{folder} already holds checkpoints; choose an empty workdir")
+    run_config = default_config()
+    run_config.model = dataclasses.asdict(config)
+    optimizer = make_optimizer(OptimConfig(**run_config.optim))
+    state = create_train_state(ConvTasNet(config), optimizer, jax.random.key(0),
+                               jnp.zeros((1, config.filter_length)),
+                               make_mesh(jax.local_devices()[:1]))
+    params = jax.tree.map(jnp.asarray, variables["params"])
+    state = state.replace(params=params, opt_state=optimizer.init(params),
+                          batch_stats=jax.tree.map(jnp.asarray, variables.get("batch_stats", {})))
+    checkpoints = Checkpoints(folder, asynchronous=False)
+    try:
+        checkpoints.save(0, state, {"config": run_config.to_dict(), "source": source,
+                                    "plateau": dataclasses.asdict(Plateau()), "stopped": False})
+    finally:
+        checkpoints.close()
+    return folder

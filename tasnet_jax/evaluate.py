@@ -102,11 +102,3 @@ def evaluate(eval_step, variables, batches, mesh) -> dict:
     if not count:
         raise ValueError("evaluation saw no examples")
     return {"si_snr": si_snr_sum / count, "si_snri": si_snri_sum / count, "count": count}
-
-
-def variables_of(state) -> dict:
-    """The model variables held by a TrainState."""
-    variables = {"params": state.params}
-    if state.batch_stats:
-        variables["batch_stats"] = state.batch_stats
-    return variables

@@ -1,20 +1,24 @@
-"""A trained model, ready to denoise: restore it from a run's checkpoints.
+"""A trained model, ready to denoise: restore it, then separate recordings of any length.
 
-    denoiser = inference.load("runs/quickstart")          # best checkpoint
+    denoiser = inference.load("runs/quickstart")          # best checkpoint of a run
+    denoiser = inference.load("asteroid_model.pth")       # or an Asteroid ConvTasNet
     speech, noise = denoiser(noisy)                        # [samples] at denoiser.sample_rate
 
-`load` reads the config saved with the checkpoint, so nothing about the model
-has to be repeated. The separation runs jit-compiled on the default device.
+`load` reads the model's config saved with the checkpoint, so nothing about
+the model has to be repeated. Recordings longer than `chunk_seconds` are
+separated in overlapping pieces (`chunking.py`), several pieces or short
+recordings per jit-compiled batch, on the default device.
 """
 import dataclasses
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tasnet_jax import chunking
 from tasnet_jax.checkpoints import Checkpoints
-from tasnet_jax.evaluate import variables_of
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.optim import OptimConfig, make_optimizer
 from tasnet_jax.parallel import make_mesh
@@ -25,9 +29,17 @@ from tasnet_jax.step import create_train_state
 class Denoiser:
     config: ConvTasNetConfig
     variables: dict
-    step: int  # the checkpoint's training step
+    step: int | None  # the checkpoint's training step (None for an imported model)
+    source: str = ""  # where it was loaded from
+    chunk_seconds: float = 10.0  # longer recordings are split (bounds memory)
+    fade_seconds: float = 0.05  # cross-fade between pieces
+    batch_size: int = 4  # pieces per model call
 
     def __post_init__(self):
+        if self.chunk_seconds <= 0 or self.fade_seconds <= 0 or self.batch_size < 1:
+            raise ValueError(f"Denoiser needs chunk_seconds > 0, fade_seconds > 0 and "
+                             f"batch_size >= 1; got {self.chunk_seconds}, {self.fade_seconds}, "
+                             f"{self.batch_size}")
         self._apply = jax.jit(ConvTasNet(self.config).apply)
 
     @property
@@ -40,35 +52,68 @@ class Denoiser:
         wav = np.asarray(wav, np.float32)
         if wav.ndim not in (1, 2):
             raise ValueError(f"expected [samples] or [batch, samples], got shape {wav.shape}")
-        sources = np.asarray(self._apply(self.variables, jnp.atleast_2d(wav)))
-        return sources[0] if wav.ndim == 1 else sources
+        sources = self.separate(list(np.atleast_2d(wav)))
+        return sources[0] if wav.ndim == 1 else np.stack(sources)
+
+    def separate(self, recordings: Sequence[np.ndarray],
+                 progress: Callable[[int], None] | None = None) -> list[np.ndarray]:
+        """[samples] arrays of any lengths -> [n_src, samples] arrays. `progress`
+        is called with the number of samples each model call finished."""
+        cfg = self.config
+        chunk = max(1, round(self.chunk_seconds * cfg.sample_rate / cfg.stride)) * cfg.stride
+        fade = max(1, round(self.fade_seconds * cfg.sample_rate))
+        pieces_by_size = {}
+        for index, wav in enumerate(recordings):
+            if wav.ndim != 1 or wav.size < cfg.filter_length:
+                raise ValueError(f"recording {index} has shape {wav.shape}; expected [samples] "
+                                 f"with at least filter_length={cfg.filter_length} samples")
+            for piece in chunking.plan(wav.size, chunk, *cfg.context, fade, cfg.stride):
+                pieces_by_size.setdefault(piece.size, []).append((index, piece))
+        outputs = [np.zeros((cfg.n_src, wav.size), np.float32) for wav in recordings]
+        for size, pieces in pieces_by_size.items():
+            for first in range(0, len(pieces), self.batch_size):
+                batch = pieces[first:first + self.batch_size]
+                # Rows padded to a power of two, so few shapes compile.
+                rows = min(self.batch_size, 1 << (len(batch) - 1).bit_length())
+                wavs = np.zeros((rows, size), np.float32)
+                lengths = np.full(rows, size, np.int32)
+                for row, (index, piece) in enumerate(batch):
+                    wavs[row, :piece.length] = recordings[index][piece.start:][:piece.length]
+                    lengths[row] = piece.length
+                separated = np.asarray(self._apply(self.variables, wavs, lengths))
+                for row, (index, piece) in enumerate(batch):
+                    kept = separated[row, :, :piece.length] * chunking.weights(piece, fade)
+                    outputs[index][:, piece.start:piece.start + piece.length] += kept
+                if progress is not None:
+                    progress(sum(piece.advance for _, piece in batch))
+        return outputs
 
 
-def load(path, which="best") -> Denoiser:
+def load(path, which="best", **options) -> Denoiser:
     """The model of a run's `which` checkpoint: "best" (by validation SI-SNR),
-    "latest", or a step number. `path` is the run's workdir or its checkpoints/."""
+    "latest", or a step number. `path` is the run's workdir or its
+    checkpoints/, or an Asteroid ConvTasNet file (`which` does not apply).
+    `options` go to the Denoiser (chunk_seconds, fade_seconds, batch_size)."""
     path = Path(path)
+    if path.is_file():
+        from tasnet_jax.convert import load_asteroid
+
+        config, variables = load_asteroid(path)
+        return Denoiser(config, variables, step=None, source=str(path), **options)
     folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
     if not folder.is_dir():
         raise FileNotFoundError(f"no checkpoints at {path}")
     checkpoints = Checkpoints(folder, asynchronous=False)
     try:
-        steps = {"best": checkpoints.best_step, "latest": checkpoints.latest_step}
-        if which in steps:
-            step = steps[which]() or checkpoints.latest_step()
-        elif isinstance(which, int):
-            if which not in checkpoints.steps():
-                raise ValueError(f"{folder} has no checkpoint of step {which}; it keeps steps "
-                                 f"{checkpoints.steps()}")
-            step = which
-        else:
-            raise ValueError(f"which={which!r}; use 'best', 'latest' or a step number")
-        if step is None:
-            raise FileNotFoundError(f"{folder} holds no checkpoint")
+        step = _pick_step(checkpoints, which, folder)
         record = checkpoints.read_record(step)
-        config = ConvTasNetConfig(**record["config"]["model"])
-        optim = record["config"]["optim"]
-        model, optimizer = ConvTasNet(config), make_optimizer(OptimConfig(**optim))
+        try:
+            config = ConvTasNetConfig(**record["config"]["model"])
+            optim = OptimConfig(**record["config"]["optim"])
+        except (KeyError, TypeError, ValueError) as err:
+            raise ValueError(f"{folder}/{step} is not a tasnet-jax checkpoint: its record of "
+                             f"the model config is missing or unreadable ({err!r})") from err
+        model, optimizer = ConvTasNet(config), make_optimizer(optim)
         # The saved state's structure; its values are replaced by the restore.
         like = create_train_state(model, optimizer, jax.random.key(0),
                                   jnp.zeros((1, config.filter_length)),
@@ -76,5 +121,20 @@ def load(path, which="best") -> Denoiser:
         state, _ = checkpoints.restore(step, like)
     finally:
         checkpoints.close()
-    variables = jax.tree.map(np.asarray, variables_of(state))
-    return Denoiser(config, variables, step)
+    variables = jax.tree.map(np.asarray, state.variables())
+    return Denoiser(config, variables, step, source=str(folder), **options)
+
+
+def _pick_step(checkpoints: Checkpoints, which, folder) -> int:
+    if which in ("best", "latest"):
+        step = checkpoints.best_step() if which == "best" else None
+        step = step if step is not None else checkpoints.latest_step()
+        if step is None:
+            raise FileNotFoundError(f"{folder} holds no checkpoint")
+        return step
+    if isinstance(which, int) and not isinstance(which, bool):
+        if which not in checkpoints.steps():
+            raise ValueError(f"{folder} has no checkpoint of step {which}; it keeps steps "
+                             f"{checkpoints.steps()}")
+        return which
+    raise ValueError(f"which={which!r}; use 'best', 'latest' or a step number")

@@ -13,6 +13,13 @@ A batch of zero-padded waveforms comes with `length` (real samples per
 example): frames past the end are then zeroed where a convolution or the
 decoder would see them and left out of the norms' statistics, so each example
 gets the output it would get alone, unpadded.
+
+Applied with the `norms.STREAM` collection mutable, the model is one step of
+a stream (`streaming.py`): it takes the samples of the next k whole frames
+(those of the frame overlapping the previous block included) and returns the
+k * S output samples that no later frame changes. The depthwise convolutions'
+past inputs, the cumulative norms' running sums and the decoder's pending
+overlap are carried over in that collection.
 """
 import dataclasses
 import functools
@@ -21,7 +28,7 @@ import math
 import flax.linen as nn
 import jax.numpy as jnp
 
-from tasnet_jax.norms import CAUSAL_NORMS, NORMS, make_norm
+from tasnet_jax.norms import CAUSAL_NORMS, NORMS, STREAM, is_streaming, make_norm
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
 ENCODER_ACTIVATIONS = {"linear": lambda x: x, "relu": nn.relu}
@@ -100,6 +107,16 @@ class ConvTasNetConfig:
             (self.kernel_size - 1) * 2**x for x in range(self.blocks_per_repeat))
         return (frames - 1) * self.stride + self.filter_length
 
+    @property
+    def context(self) -> tuple[int, int]:
+        """(past, future): how many input samples before and after an output
+        sample can influence it, through the TCN's span and the frames' overlap."""
+        span = self.repeats * sum((self.kernel_size - 1) * 2**x
+                                  for x in range(self.blocks_per_repeat))
+        past_frames = span if self.causal else span // 2
+        reach = self.filter_length - 1
+        return past_frames * self.stride + reach, (span - past_frames) * self.stride + reach
+
 
 # Size variants. The small one is the CPU benchmark's (N=128, B=64, H=128,
 # Sc=64, X=6, R=2): about 1/25 of the paper model's compute.
@@ -164,7 +181,15 @@ class Decoder(nn.Module):
     @nn.compact
     def __call__(self, frames):
         kernel = self.param("kernel", _xavier_normal(), (self.n_filters, self.filter_length))
-        return overlap_add(frames @ kernel, self.stride)
+        out = overlap_add(frames @ kernel, self.stride)
+        if is_streaming(self):  # the last L - S samples still await the next frame
+            overlap = self.filter_length - self.stride
+            pending = self.variable(STREAM, "pending", jnp.zeros,
+                                    (*out.shape[:-1], overlap), out.dtype)
+            out = out.at[..., :overlap].add(pending.value)
+            pending.value = out[..., out.shape[-1] - overlap:]
+            out = out[..., :out.shape[-1] - overlap]
+        return out
 
 
 class DepthwiseConv(nn.Module):
@@ -185,9 +210,16 @@ class DepthwiseConv(nn.Module):
         bias = self.param("bias", nn.initializers.zeros, (channels,))
         kernel, bias = kernel.astype(x.dtype), bias.astype(x.dtype)  # compute in x's dtype
         span = (self.kernel_size - 1) * self.dilation
-        # Causal: all padding in the past, so frame t sees frames t - span .. t.
-        left = span if self.causal else span // 2
-        padded = jnp.pad(x, ((0, 0), (left, span - left), (0, 0)))
+        if is_streaming(self):
+            if not self.causal:
+                raise ValueError("a non-causal model looks ahead and cannot stream")
+            past = self.variable(STREAM, "past", jnp.zeros, (x.shape[0], span, channels), x.dtype)
+            padded = jnp.concatenate([past.value, x], axis=1)
+            past.value = padded[:, padded.shape[1] - span:]
+        else:
+            # Causal: all padding in the past, so frame t sees frames t - span .. t.
+            left = span if self.causal else span // 2
+            padded = jnp.pad(x, ((0, 0), (left, span - left), (0, 0)))
         steps = x.shape[1]
         out = bias
         for tap in range(self.kernel_size):
@@ -278,4 +310,6 @@ class ConvTasNet(nn.Module):
         masks = masks.astype(features.dtype)
         sources = Decoder(cfg.n_filters, cfg.filter_length, cfg.stride, name="decoder")(
             masks * features[:, None])
+        if is_streaming(self):
+            return sources
         return jnp.pad(sources, ((0, 0), (0, 0), (0, wav.shape[-1] - sources.shape[-1])))

@@ -11,6 +11,10 @@ Names follow the paper, not Asteroid: Asteroid calls the channel-wise norm
 Each takes an optional `mask` ([batch, time, 1], True on real frames): the
 statistics then ignore padded frames. Only the global and batch norms need it;
 the others never look past a frame's own time.
+
+Streaming (`streaming.py`) applies a causal model block by block with the
+STREAM collection mutable; the cumulative norm then carries its running sums
+from one block to the next in that collection.
 """
 import flax.linen as nn
 import jax.numpy as jnp
@@ -18,6 +22,13 @@ import jax.numpy as jnp
 EPS = 1e-8  # Asteroid's epsilon; matching it keeps converted models exact.
 
 CAUSAL_NORMS = ("cumulative", "channel", "batch")
+STREAM = "stream"  # the variable collection of a streaming model's state
+
+
+def is_streaming(module: nn.Module) -> bool:
+    """True when `module` runs in a streaming step: STREAM is mutable (and this
+    is not `init`, where every collection is)."""
+    return module.is_mutable_collection(STREAM) and not module.is_initializing()
 
 
 def _scale_and_shift(module: nn.Module, normalized, dtype) -> jnp.ndarray:
@@ -33,6 +44,9 @@ class GlobalLayerNorm(nn.Module):
 
     @nn.compact
     def __call__(self, x, mask=None):
+        if is_streaming(self):
+            raise ValueError("the global norm (gLN) needs the whole recording and cannot "
+                             "stream; use a causal model with a causal norm")
         dtype, x = x.dtype, x.astype(jnp.float32)
         if mask is None:
             mean = jnp.mean(x, axis=(1, 2), keepdims=True)
@@ -62,10 +76,20 @@ class CumulativeLayerNorm(nn.Module):
     @nn.compact
     def __call__(self, x, mask=None):
         dtype, x = x.dtype, x.astype(jnp.float32)
-        channels = x.shape[-1]
-        count = channels * jnp.arange(1, x.shape[1] + 1, dtype=x.dtype)[None, :, None]
-        mean = jnp.cumsum(jnp.sum(x, axis=-1, keepdims=True), axis=1) / count
-        power = jnp.cumsum(jnp.sum(jnp.square(x), axis=-1, keepdims=True), axis=1) / count
+        frames = jnp.arange(1, x.shape[1] + 1, dtype=x.dtype)[None, :, None]
+        total = jnp.cumsum(jnp.sum(x, axis=-1, keepdims=True), axis=1)
+        total_power = jnp.cumsum(jnp.sum(jnp.square(x), axis=-1, keepdims=True), axis=1)
+        if is_streaming(self):  # continue the sums of the blocks before this one
+            batch = (x.shape[0], 1, 1)
+            seen = self.variable(STREAM, "frames", jnp.zeros, batch, jnp.float32)
+            before = self.variable(STREAM, "total", jnp.zeros, batch, jnp.float32)
+            before_power = self.variable(STREAM, "total_power", jnp.zeros, batch, jnp.float32)
+            frames, total, total_power = (frames + seen.value, total + before.value,
+                                          total_power + before_power.value)
+            seen.value, before.value, before_power.value = (
+                frames[:, -1:], total[:, -1:], total_power[:, -1:])
+        count = x.shape[-1] * frames
+        mean, power = total / count, total_power / count
         # E[x^2] - E[x]^2 can round below zero in float32; a variance cannot.
         var = jnp.maximum(power - jnp.square(mean), 0.0)
         return _scale_and_shift(self, (x - mean) / jnp.sqrt(var + EPS), dtype)

@@ -24,6 +24,13 @@ class TrainState:
     skipped: jnp.ndarray  # non-finite steps, in all
     skipped_in_a_row: jnp.ndarray
 
+    def variables(self) -> dict:
+        """The model variables, as `model.apply` takes them."""
+        variables = {"params": self.params}
+        if self.batch_stats:
+            variables["batch_stats"] = self.batch_stats
+        return variables
+
 
 def create_train_state(model, optimizer, rng, example_mixture, mesh) -> TrainState:
     """Initialize on the mesh (parameters replicated)."""

@@ -23,7 +23,7 @@ from tqdm import tqdm
 from data_pipelines.pipeline import MixingConfig, train_dataset
 from data_pipelines.prepare import prepare
 from tasnet_jax.checkpoints import BEST_METRIC, Checkpoints
-from tasnet_jax.evaluate import eval_batches, evaluate, examples, make_eval_step, variables_of
+from tasnet_jax.evaluate import eval_batches, evaluate, examples, make_eval_step
 from tasnet_jax.losses import neg_si_snr
 from tasnet_jax.metrics import summarize, utterance_metrics
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
@@ -149,7 +149,7 @@ def train_and_evaluate(config, workdir) -> dict:
                     f"non-finite loss or gradient; the last good checkpoint is step "
                     f"{checkpoints.latest_step()} in {checkpoints.directory}")
         if step % config.eval_every_steps == 0 or step == config.num_steps:
-            scores = evaluate(eval_step, variables_of(state), validation(), mesh)
+            scores = evaluate(eval_step, state.variables(), validation(), mesh)
             factor, stopped = plateau.update(scores["si_snr"], optim_config)
             if factor != 1.0:
                 lowered = max(learning_rate(state.opt_state) * factor,
@@ -170,7 +170,7 @@ def train_and_evaluate(config, workdir) -> dict:
     best = checkpoints.best_step() or checkpoints.latest_step()
     best_state, _ = checkpoints.restore(best, state)
     per_utterance = []
-    for i, ex in enumerate(examples(eval_step, variables_of(best_state), eval_batches(
+    for i, ex in enumerate(examples(eval_step, best_state.variables(), eval_batches(
             corpus, config.data.test_split, local_batch_size, corpus_rate), mesh)):
         if not main_process:
             continue  # the others only take part in the gathering

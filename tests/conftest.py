@@ -57,3 +57,54 @@ def write_audio():
         sf.write(path, audio, rate, subtype="PCM_16")
 
     return write
+
+
+# A model small enough to run in milliseconds; fields of small_config.
+TINY_MODEL = dict(n_filters=32, bottleneck_channels=16, hidden_channels=32, skip_channels=16,
+                  blocks_per_repeat=3, repeats=1)
+
+
+@pytest.fixture(scope="session")
+def make_run(tmp_path_factory):
+    """make_run(scores={step: val_si_snr}, **model_fields) -> (workdir, model, {step: state}).
+
+    A workdir with checkpoints saved as the training loop saves them (the
+    quickstart experiment's config), of a tiny model with different random
+    parameters at each step."""
+    import dataclasses
+    import sys
+    from pathlib import Path
+
+    import jax
+    import jax.numpy as jnp
+
+    from tasnet_jax.checkpoints import Checkpoints
+    from tasnet_jax.model import ConvTasNet, small_config
+    from tasnet_jax.optim import OptimConfig, Plateau, make_optimizer
+    from tasnet_jax.parallel import make_mesh
+    from tasnet_jax.step import create_train_state
+
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "experiments"))
+    from quickstart import get_config
+
+    def make(scores=None, **model_fields):
+        model_config = small_config(**{**TINY_MODEL, **model_fields})
+        config = get_config()
+        config.model = dataclasses.asdict(model_config)
+        model = ConvTasNet(model_config)
+        optimizer = make_optimizer(OptimConfig(**config.optim))
+        workdir = tmp_path_factory.mktemp("run")
+        checkpoints = Checkpoints(workdir / "checkpoints", asynchronous=False)
+        states = {}
+        for step, score in (scores or {1: 0.0}).items():
+            state = create_train_state(model, optimizer, jax.random.key(step),
+                                       jnp.zeros((1, 16)), make_mesh(jax.devices()[:1]))
+            state = state.replace(step=jnp.int32(step))
+            record = {"config": config.to_dict(), "plateau": dataclasses.asdict(Plateau()),
+                      "stopped": False}
+            checkpoints.save(step, state, record, {"val_si_snr": score})
+            states[step] = state
+        checkpoints.close()
+        return workdir, model, states
+
+    return make

@@ -104,6 +104,25 @@ def test_checkpoint_file_loads_without_pickled_code(tmp_path):
     np.testing.assert_allclose(ConvTasNet(config).apply(variables, wav), want, atol=1e-4)
 
 
+def test_inference_loads_an_asteroid_file_directly_or_converted_to_a_run(tmp_path):
+    """inference.load on the .pth file, and on the run `tasnet-jax convert` writes:
+    both separate a batch-norm model like Asteroid does."""
+    from tasnet_jax import inference
+    from tasnet_jax.cli import main
+
+    reference, package = asteroid_package(**dict(SMALL, norm_type="bN"))
+    path = tmp_path / "model.pth"
+    torch.save(package, path)
+    wav = np.random.RandomState(3).randn(5000).astype(np.float32)
+    with torch.no_grad():
+        want = reference(torch.from_numpy(wav[None])).numpy()[0]
+    assert main(["convert", str(path), str(tmp_path / "run")]) == 0
+    for denoiser in inference.load(path), inference.load(tmp_path / "run"):
+        np.testing.assert_allclose(denoiser(wav), want, atol=1e-4)
+    assert inference.load(tmp_path / "run").step == 0
+    assert main(["convert", str(path), str(tmp_path / "run")]) == 2  # never over a run
+
+
 def test_bad_checkpoints_are_named(tmp_path):
     with pytest.raises(FileNotFoundError, match="missing.pth"):
         load_asteroid(tmp_path / "missing.pth")

@@ -1,0 +1,6 @@
+"""`python -m tasnet_jax ...` is the `tasnet-jax` command."""
+import sys
+
+from tasnet_jax.cli import main
+
+sys.exit(main())

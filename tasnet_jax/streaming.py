@@ -1,0 +1,131 @@
+"""Denoise a live stream with a causal model: blocks of any size in, as many samples out.
+
+    stream = StreamingDenoiser(config, variables)
+    for block in microphone_blocks:          # e.g. 160 samples (10 ms at 16 kHz)
+        speech, noise = stream(block)        # as many samples as the block
+    speech, noise = stream.flush()           # the last `stream.delay` samples
+
+The output is the offline causal model's output delayed by `delay` = L - 1
+samples: sample t of `model.apply(variables, whole_signal)` comes out as sample
+t + delay of the stream. That delay is what the encoder's frame overlap costs
+for a block of any size; a model step runs whenever whole frames are
+available. Everything the model carries between steps (the depthwise
+convolutions' past inputs, the cumulative norms' running sums and the
+decoder's pending overlap) is a pytree, `StreamingDenoiser.state`; the step
+is jit-compiled once per number of frames it receives, so a fixed block size
+compiles at most twice (the first block gives fewer frames).
+"""
+import time
+from collections.abc import Callable, Iterable
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+
+from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
+from tasnet_jax.norms import STREAM
+
+
+class StreamingDenoiser:
+    def __init__(self, config: ConvTasNetConfig, variables: dict):
+        if not config.causal:
+            raise ValueError("streaming needs a causal model (config.causal=True); this one "
+                             "looks ahead over its whole receptive field")
+        self.config, self.variables = config, variables
+        self.delay = config.filter_length - 1
+        model = ConvTasNet(config)
+
+        def step(variables, state, samples):
+            out, new = model.apply({**variables, STREAM: state}, samples, mutable=[STREAM])
+            return out, new[STREAM]
+
+        self._step = jax.jit(step)
+        # The state at the start of a stream is all zeros: no past inputs (the
+        # offline model pads with zeros), empty sums, nothing pending.
+        shapes = jax.eval_shape(step, variables, {}, jnp.zeros((1, config.filter_length)))[1]
+        self._initial_state = jax.tree.map(lambda s: jnp.zeros(s.shape, s.dtype), shapes)
+        self.reset()
+
+    @property
+    def sample_rate(self) -> int:
+        return self.config.sample_rate
+
+    def reset(self):
+        """Start a new stream."""
+        self.state = self._initial_state
+        self._unframed = np.zeros(0, np.float32)  # input not yet in a finished frame
+        # Output owed to the caller, led by the delay's zeros.
+        self._owed = np.zeros((self.config.n_src, self.delay), np.float32)
+
+    def __call__(self, block) -> np.ndarray:
+        """[samples] in -> [n_src, samples] out (source 0 is the speech)."""
+        block = np.asarray(block, np.float32)
+        if block.ndim != 1:
+            raise ValueError(f"a stream takes mono blocks of shape [samples], got {block.shape}")
+        length, stride = self.config.filter_length, self.config.stride
+        self._unframed = np.concatenate([self._unframed, block])
+        frames = (self._unframed.size - length) // stride + 1
+        if frames > 0:
+            used = (frames - 1) * stride + length
+            out, self.state = self._step(self.variables, self.state,
+                                         jnp.asarray(self._unframed[None, :used]))
+            self._owed = np.concatenate([self._owed, np.asarray(out[0])], axis=1)
+            self._unframed = self._unframed[frames * stride:]
+        out, self._owed = self._owed[:, :block.size], self._owed[:, block.size:]
+        return out
+
+    def flush(self) -> np.ndarray:
+        """[n_src, delay]: the rest of the offline output, then `reset`. Past the
+        last whole frame that output is zeros, as the offline model's is."""
+        pending = np.asarray(self.state["decoder"]["pending"][0])
+        rest = np.concatenate([self._owed, pending], axis=1)[:, :self.delay]
+        out = np.pad(rest, ((0, 0), (0, self.delay - rest.shape[1])))
+        self.reset()
+        return out
+
+    def warm_up(self, block_size: int):
+        """Compile the steps that blocks of `block_size` samples lead to, so that
+        no block of the stream waits for a compilation."""
+        length, stride = self.config.filter_length, self.config.stride
+        # Before a block arrives, fewer than L samples are waiting to be framed.
+        for frames in {(waiting + block_size - length) // stride + 1 for waiting in range(length)}:
+            if frames > 0:
+                samples = jnp.zeros((1, (frames - 1) * stride + length))
+                jax.block_until_ready(self._step(self.variables, self._initial_state, samples))
+
+
+def run_stream(stream: StreamingDenoiser, blocks: Iterable[np.ndarray],
+               emit: Callable[[np.ndarray], None]) -> tuple[list[float], int]:
+    """Pass `blocks` through `stream` and `emit` the speech estimate as it comes,
+    aligned with the input: the delay's leading zeros are dropped and the flush
+    is emitted at the end, so everything emitted is the offline output. Returns
+    the seconds each block took and the samples fed."""
+    skip, seconds, samples = stream.delay, [], 0
+    for block in blocks:
+        samples += len(block)
+        start = time.perf_counter()
+        speech = stream(block)[0]
+        seconds.append(time.perf_counter() - start)
+        dropped = min(skip, speech.size)
+        skip -= dropped
+        if speech.size > dropped:
+            emit(speech[dropped:])
+    emit(stream.flush()[0][skip:])
+    return seconds, samples
+
+
+def latency_report(stream: StreamingDenoiser, block_size: int, seconds: list[float],
+                   samples: int) -> str:
+    """Algorithmic latency, measured compute per block and real-time factor
+    (compute time over the duration of the `samples` streamed)."""
+    rate, delay = stream.sample_rate, stream.delay
+    block_ms = 1000 * block_size / rate
+    ms = 1000 * np.asarray(seconds)
+    late = int(np.sum(ms > block_ms))
+    return (f"block {block_size} samples ({block_ms:.1f} ms); algorithmic latency "
+            f"{1000 * (block_size + delay) / rate:.2f} ms (the block and {delay} samples of "
+            f"encoder frame overlap)\n"
+            f"compute per block: median {np.median(ms):.3f} ms, 99th percentile "
+            f"{np.percentile(ms, 99):.3f} ms, max {ms.max():.3f} ms over {ms.size} blocks "
+            f"({late} slower than real time); real-time factor "
+            f"{ms.sum() / 1000 / (samples / rate):.3f}")
