@@ -68,7 +68,7 @@ def denoise_files(denoiser: Denoiser, paths, out_dir, *, channels: str = "each",
     protected = {p.resolve() for p, _ in inputs if p.exists()}
     results = [Result(path) for path, _ in inputs]
     files_per_batch = files_per_batch or denoiser.batch_size
-    bar = tqdm(total=round(sum(_seconds(p) for p, _ in inputs), 1), unit="s", disable=not progress,
+    bar = tqdm(total=sum(_seconds(p) for p, _ in inputs), unit="s", disable=not progress,
                desc="denoise", bar_format="{l_bar}{bar}| {n:.1f}/{total:.1f} s audio [{elapsed}]")
     with bar:
         for first in range(0, len(inputs), files_per_batch):
