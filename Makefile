@@ -1,5 +1,6 @@
 # Two entry points for a fresh machine; each builds the virtual environment it needs.
 #   make demo   install, train the quickstart model on the embedded corpus, denoise a sample
+#               (in the test phase, and again with the tasnet-jax command)
 #   make test   install with the test extras (PyTorch + Asteroid reference) and run the tests
 PYTHON ?= python3
 VENV := .venv
@@ -23,6 +24,8 @@ $(VENV)/.test: $(VENV)/.base
 
 demo: $(VENV)/.base
 	$(BIN)/python experiments/quickstart.py --workdir runs/quickstart
+	$(BIN)/tasnet-jax denoise runs/quickstart runs/quickstart/samples/noisy.wav \
+		-o runs/quickstart/denoised --overwrite --quiet
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q
