@@ -153,6 +153,15 @@ def overlap_add(frames: jnp.ndarray, stride: int) -> jnp.ndarray:
     return out[..., :(n_frames - 1) * stride + length]
 
 
+def pointwise(dense, x):
+    """A 1x1 convolution (`dense`, or a kernel matrix) on [..., channels], as one
+    2-D matmul: given 3-D activations, XLA:CPU transposes them to form the
+    weight gradient, and the backward pass is 3x slower (DESIGN.md)."""
+    rows = x.reshape(-1, x.shape[-1])
+    out = dense(rows) if callable(dense) else rows @ dense
+    return out.reshape(*x.shape[:-1], out.shape[-1])
+
+
 def _xavier_normal():
     # Asteroid's filterbank initialization.
     return nn.initializers.variance_scaling(1.0, "fan_avg", "normal")
@@ -168,7 +177,7 @@ class Encoder(nn.Module):
     @nn.compact
     def __call__(self, wav):
         kernel = self.param("kernel", _xavier_normal(), (self.filter_length, self.n_filters))
-        return frame(wav, self.filter_length, self.stride) @ kernel
+        return pointwise(kernel, frame(wav, self.filter_length, self.stride))
 
 
 class Decoder(nn.Module):
@@ -181,7 +190,7 @@ class Decoder(nn.Module):
     @nn.compact
     def __call__(self, frames):
         kernel = self.param("kernel", _xavier_normal(), (self.n_filters, self.filter_length))
-        out = overlap_add(frames @ kernel, self.stride)
+        out = overlap_add(pointwise(kernel, frames), self.stride)
         if is_streaming(self):  # the last L - S samples still await the next frame
             overlap = self.filter_length - self.stride
             pending = self.variable(STREAM, "pending", jnp.zeros,
@@ -237,7 +246,7 @@ class TCNBlock(nn.Module):
     @nn.compact
     def __call__(self, x, mask, train: bool):
         cfg = self.config
-        h = nn.Dense(cfg.hidden_channels, dtype=cfg.compute_dtype, name="in_conv")(x)
+        h = pointwise(nn.Dense(cfg.hidden_channels, dtype=cfg.compute_dtype, name="in_conv"), x)
         h = nn.PReLU(negative_slope_init=0.25, name="prelu_in")(h)
         h = make_norm(cfg.norm, train, name="norm_in")(h, mask=mask)
         if mask is not None:  # padded frames read as the zeros an unpadded input has there
@@ -248,8 +257,8 @@ class TCNBlock(nn.Module):
         # The last block's residual feeds nothing when skips exist; it is kept
         # so parameters match the paper and Asteroid, and XLA drops the work.
         dense = functools.partial(nn.Dense, dtype=cfg.compute_dtype)
-        residual = dense(cfg.bottleneck_channels, name="residual")(h)
-        skip = dense(cfg.skip_channels, name="skip")(h) if cfg.skip_channels else None
+        residual = pointwise(dense(cfg.bottleneck_channels, name="residual"), h)
+        skip = pointwise(dense(cfg.skip_channels, name="skip"), h) if cfg.skip_channels else None
         return residual, skip
 
 
@@ -265,7 +274,8 @@ class Separator(nn.Module):
     def __call__(self, features, mask, train: bool):
         cfg = self.config
         x = make_norm(cfg.norm, train, name="bottleneck_norm")(features, mask=mask)
-        x = nn.Dense(cfg.bottleneck_channels, dtype=cfg.compute_dtype, name="bottleneck")(x)
+        x = pointwise(nn.Dense(cfg.bottleneck_channels, dtype=cfg.compute_dtype,
+                               name="bottleneck"), x)
         skip_sum = 0.0
         for i in range(cfg.repeats * cfg.blocks_per_repeat):
             dilation = 2 ** (i % cfg.blocks_per_repeat)
@@ -275,7 +285,8 @@ class Separator(nn.Module):
                 skip_sum = skip_sum + skip
         h = skip_sum if cfg.skip_channels else x
         h = nn.PReLU(negative_slope_init=0.25, name="mask_prelu")(h)
-        scores = nn.Dense(cfg.n_src * cfg.n_filters, dtype=cfg.compute_dtype, name="mask")(h)
+        scores = pointwise(nn.Dense(cfg.n_src * cfg.n_filters, dtype=cfg.compute_dtype,
+                                    name="mask"), h)
         scores = scores.reshape(*scores.shape[:2], cfg.n_src, cfg.n_filters)
         masks = MASK_ACTIVATIONS[cfg.mask_activation](scores)
         return jnp.moveaxis(masks, 2, 1)

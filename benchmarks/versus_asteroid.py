@@ -1,0 +1,273 @@
+"""tasnet-jax against Asteroid's ConvTasNet: inference, training and memory, as ratios.
+
+    python benchmarks/versus_asteroid.py [--cases paper small paper-causal small-causal]
+        [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5]
+
+For each case both implementations get the same config, the same weights
+(Asteroid's random init, converted) and the same input, on the same device
+(Asteroid on CUDA when JAX runs on a GPU) and thread count:
+
+    infer   10 s of 16 kHz audio, batch 1: seconds and real-time factor
+    train   batch 4 x 4 s: forward, negative SI-SNR of speech and noise, backward,
+            clipping at norm 5, Adam; seconds and throughput (audio s per s)
+
+Each measurement runs in its own subprocess, so its peak memory is its own:
+on the CPU the growth of the process's peak resident memory over what it held
+before the first call (Linux VmHWM, reset after the warm-up call so that
+compilation does not count); on a GPU the allocator's peak (torch's
+max_memory_allocated, XLA's peak_bytes_in_use). Also printed: the machine's
+matmul GFLOP/s (4096 x 4096 float32, the best of JAX and torch) and what
+fraction of it each run achieves, counting the model's multiply-adds from its
+config (training as 3x the forward pass). Median of --repeats calls after one
+warm-up call. Needs the torch extra and Asteroid (`make test` sets up .venv).
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+SMALL = dict(n_filters=128, bn_chan=64, hid_chan=128, skip_chan=64, n_blocks=6, n_repeats=2)
+CASES = {
+    "paper": dict(),
+    "small": SMALL,
+    "paper-causal": dict(causal=True, norm_type="cgLN"),
+    "small-causal": dict(SMALL, causal=True, norm_type="cgLN"),
+}
+RATE = 16000
+INFER = dict(batch=1, seconds=10.0)
+TRAIN = dict(batch=4, seconds=4.0)
+
+
+def model_flops(config, samples: int) -> float:
+    """2 x multiply-adds of one forward pass's matmuls and convolutions."""
+    frames = (samples - config.filter_length) // config.stride + 1
+    n, b, h, sc = (config.n_filters, config.bottleneck_channels, config.hidden_channels,
+                   config.skip_channels)
+    block = b * h + config.kernel_size * h + h * b + h * sc
+    per_frame = (n * config.filter_length  # encoder
+                 + n * b  # bottleneck
+                 + config.repeats * config.blocks_per_repeat * block
+                 + (sc or b) * config.n_src * n  # masks
+                 + config.n_src * n * config.filter_length)  # decoder
+    return 2 * per_frame * frames
+
+
+# --- Inside a worker subprocess -------------------------------------------------------------
+
+def _resident_bytes(field: str) -> int:
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith(field + ":"):
+            return int(line.split()[1]) * 1024
+    raise RuntimeError(f"{field} not in /proc/self/status")
+
+
+def _time_and_memory(run, repeats: int, gpu_peak, reset_gpu_peak) -> dict:
+    before = _resident_bytes("VmRSS")
+    run()  # warm-up: compilation, allocator, thread pools
+    Path("/proc/self/clear_refs").write_text("5")  # VmHWM restarts from the current RSS
+    reset_gpu_peak()
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        run()
+        times.append(time.perf_counter() - start)
+    peak = gpu_peak() if gpu_peak else _resident_bytes("VmHWM") - before
+    return dict(seconds=sorted(times)[len(times) // 2], peak_bytes=peak)
+
+
+def _inputs(task: str):
+    import numpy as np
+
+    shape = (task["batch"], int(task["seconds"] * RATE))
+    rng = np.random.default_rng(0)
+    speech = (0.1 * rng.standard_normal(shape)).astype(np.float32)
+    noise = (0.05 * rng.standard_normal(shape)).astype(np.float32)
+    return speech + noise, np.stack([speech, noise], 1)
+
+
+def _asteroid_model(case: str):
+    import torch
+    from asteroid.models import ConvTasNet as AsteroidConvTasNet
+
+    torch.manual_seed(0)
+    return AsteroidConvTasNet(n_src=2, sample_rate=RATE, **CASES[case])
+
+
+def worker_asteroid(case: str, task_name: str, dtype: str, repeats: int) -> dict:
+    import torch
+    from asteroid.losses.sdr import SingleSrcNegSDR
+
+    torch.set_num_threads(os.cpu_count())
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    model = _asteroid_model(case).to(device)
+    mixture, sources = (torch.from_numpy(x).to(device) for x in _inputs(
+        INFER if task_name == "infer" else TRAIN))
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    if task_name == "infer":
+        model.eval()
+
+        def run():
+            with torch.inference_mode():
+                model(mixture)
+            sync()
+    else:
+        optimizer = torch.optim.Adam(model.parameters(), lr=1e-3)
+        loss_fn = SingleSrcNegSDR("sisdr")
+
+        def run():
+            optimizer.zero_grad()
+            estimates = model(mixture)
+            loss = sum(loss_fn(estimates[:, s], sources[:, s]).mean() for s in range(2)) / 2
+            loss.backward()
+            torch.nn.utils.clip_grad_norm_(model.parameters(), 5.0)
+            optimizer.step()
+            sync()
+
+    gpu = device == "cuda"
+    return _time_and_memory(run, repeats, torch.cuda.max_memory_allocated if gpu else None,
+                            torch.cuda.reset_peak_memory_stats if gpu else (lambda: None))
+
+
+def worker_jax(case: str, task_name: str, dtype: str, repeats: int) -> dict:
+    import dataclasses
+
+    import jax
+    import jax.numpy as jnp
+    import numpy as np
+
+    from tasnet_jax.convert import from_asteroid
+    from tasnet_jax.losses import neg_si_snr
+    from tasnet_jax.model import ConvTasNet
+    from tasnet_jax.optim import OptimConfig, make_optimizer
+    from tasnet_jax.parallel import make_mesh
+    from tasnet_jax.step import TrainState, jit_train_step
+
+    reference = _asteroid_model(case)
+    config, variables = from_asteroid(dict(model_name="ConvTasNet",
+                                            model_args=reference.get_model_args(),
+                                            state_dict=reference.state_dict()))
+    config = dataclasses.replace(config, compute_dtype=dtype)
+    model = ConvTasNet(config)
+    mixture, sources = _inputs(INFER if task_name == "infer" else TRAIN)
+    if task_name == "infer":
+        apply = jax.jit(model.apply)
+
+        def run():
+            apply(variables, mixture).block_until_ready()
+    else:
+        mesh = make_mesh()
+        optimizer = make_optimizer(OptimConfig())
+        params = jax.tree.map(jnp.asarray, variables["params"])
+        zero = jnp.zeros((), jnp.int32)
+        holder = [TrainState(step=zero, params=params, batch_stats={},
+                             opt_state=optimizer.init(params), skipped=zero,
+                             skipped_in_a_row=zero)]
+        step = jit_train_step(model, optimizer, neg_si_snr, mesh)
+        batch = {"mixture": mixture, "sources": sources,
+                 "length": np.full(mixture.shape[0], mixture.shape[1], np.int32)}
+
+        def run():
+            holder[0], metrics = step(holder[0], batch)
+            jax.block_until_ready(metrics["loss"])
+
+    device = jax.devices()[0]
+    gpu = device.platform == "gpu"
+    result = _time_and_memory(
+        run, repeats, (lambda: device.memory_stats()["peak_bytes_in_use"]) if gpu else None,
+        lambda: None)  # XLA's peak cannot be reset; on a GPU it includes the warm-up
+    result["flops"] = model_flops(config, mixture.shape[1]) * mixture.shape[0] * (
+        1 if task_name == "infer" else 3)
+    return result
+
+
+def worker_matmul(repeats: int) -> dict:
+    """The best float32 matmul rate JAX or torch reach on this device."""
+    import jax
+    import jax.numpy as jnp
+    import torch
+
+    n = 4096
+    a = jax.random.normal(jax.random.key(0), (n, n))
+    matmul = jax.jit(lambda x: x @ x)
+    best = _time_and_memory(lambda: matmul(a).block_until_ready(), repeats, None,
+                            lambda: None)["seconds"]
+    torch.set_num_threads(os.cpu_count())
+    device = "cuda" if torch.cuda.is_available() else "cpu"
+    t = torch.randn(n, n, device=device)
+    sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
+    best = min(best, _time_and_memory(lambda: (t @ t, sync()), repeats, None,
+                                      lambda: None)["seconds"])
+    return dict(gflops=2 * n**3 / best / 1e9)
+
+
+# --- The parent: one subprocess per measurement, then the table ----------------------------
+
+def _measure(*args) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)],
+                          capture_output=True, text=True)
+    if done.returncode:
+        tail = done.stderr.strip().splitlines()[-1:] or ["?"]
+        return dict(error=tail[0][:120])
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
+    parser.add_argument("--tasks", nargs="+", choices=("infer", "train"),
+                        default=["infer", "train"])
+    parser.add_argument("--dtypes", nargs="+", default=["float32"],
+                        help="tasnet-jax compute dtypes (bfloat16 for accelerators)")
+    parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.worker:
+        kind, *rest = args.worker
+        if kind == "matmul":
+            result = worker_matmul(args.repeats)
+        else:
+            result = {"asteroid": worker_asteroid, "jax": worker_jax}[kind](*rest, args.repeats)
+        print(json.dumps(result))
+        return
+
+    import jax
+    import torch
+
+    print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}, torch {torch.__version__}, "
+          f"{os.cpu_count()} CPU threads; median of {args.repeats} after a warm-up")
+    matmul = _measure("matmul")
+    print(f"machine: float32 matmul {matmul['gflops']:.1f} GFLOP/s (4096 x 4096)\n")
+    print("| case | task | implementation | seconds | RTF / audio s per s | peak MB | "
+          "GFLOP/s (% of matmul) | speed-up | memory ratio |")
+    print("|---|---|---|---|---|---|---|---|---|")
+    for case in args.cases:
+        for task in args.tasks:
+            audio = (INFER if task == "infer" else TRAIN)["seconds"] * (
+                INFER if task == "infer" else TRAIN)["batch"]
+            reference = _measure("asteroid", case, task, "float32")
+            rows = [("Asteroid float32", reference)] + [
+                (f"tasnet-jax {dtype}", _measure("jax", case, task, dtype))
+                for dtype in args.dtypes]
+            for name, r in rows:
+                if "error" in r:
+                    print(f"| {case} | {task} | {name} | failed: {r['error']} |||||")
+                    continue
+                rate = (f"{r['seconds'] / audio:.4f}" if task == "infer"
+                        else f"{audio / r['seconds']:.1f}")
+                flops = (f"{r['flops'] / r['seconds'] / 1e9:.1f} "
+                         f"({100 * r['flops'] / r['seconds'] / 1e9 / matmul['gflops']:.0f}%)"
+                         if "flops" in r else "")
+                ratios = ""
+                if r is not reference and "error" not in reference:
+                    ratios = (f"{reference['seconds'] / r['seconds']:.2f}x | "
+                              f"{r['peak_bytes'] / max(reference['peak_bytes'], 1):.2f}")
+                print(f"| {case} | {task} | {name} | {r['seconds']:.3f} | {rate} | "
+                      f"{r['peak_bytes'] / 2**20:.0f} | {flops} | {ratios} |", flush=True)
+
+
+if __name__ == "__main__":
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+    main()
