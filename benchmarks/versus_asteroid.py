@@ -143,7 +143,7 @@ def worker_jax(case: str, task_name: str, dtype: str, repeats: int) -> dict:
     from tasnet_jax.model import ConvTasNet
     from tasnet_jax.optim import OptimConfig, make_optimizer
     from tasnet_jax.parallel import make_mesh
-    from tasnet_jax.step import TrainState, jit_train_step
+    from tasnet_jax.step import create_train_state, jit_train_step
 
     reference = _asteroid_model(case)
     config, variables = from_asteroid(dict(model_name="ConvTasNet",
@@ -160,11 +160,9 @@ def worker_jax(case: str, task_name: str, dtype: str, repeats: int) -> dict:
     else:
         mesh = make_mesh()
         optimizer = make_optimizer(OptimConfig())
-        params = jax.tree.map(jnp.asarray, variables["params"])
-        zero = jnp.zeros((), jnp.int32)
-        holder = [TrainState(step=zero, params=params, batch_stats={},
-                             opt_state=optimizer.init(params), skipped=zero,
-                             skipped_in_a_row=zero)]
+        state = create_train_state(model, optimizer, jax.random.key(0),
+                                   jnp.zeros((1, config.filter_length)), mesh)
+        holder = [state.replace(params=jax.tree.map(jnp.array, variables["params"]))]
         step = jit_train_step(model, optimizer, neg_si_snr, mesh)
         batch = {"mixture": mixture, "sources": sources,
                  "length": np.full(mixture.shape[0], mixture.shape[1], np.int32)}
@@ -209,8 +207,8 @@ def _measure(*args) -> dict:
     done = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)],
                           capture_output=True, text=True)
     if done.returncode:
-        tail = done.stderr.strip().splitlines()[-1:] or ["?"]
-        return dict(error=tail[0][:120])
+        errors = [line for line in done.stderr.splitlines() if "Error" in line] or ["?"]
+        return dict(error=errors[-1][:160])
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
