@@ -68,6 +68,10 @@ class ConvTasNetConfig:
     # accelerators. Parameters, norm statistics, encoder, decoder and output
     # stay float32.
     compute_dtype: str = "float32"
+    # Recompute each TCN block's activations in the backward pass instead of
+    # keeping them: training memory falls to about one block's worth, for
+    # one more forward pass of compute. Outputs and gradients are unchanged.
+    remat: bool = False
 
     def __post_init__(self):
         for field in ("n_src", "n_filters", "filter_length", "stride", "bottleneck_channels",
@@ -93,6 +97,8 @@ class ConvTasNetConfig:
         if self.encoder_activation not in ENCODER_ACTIVATIONS:
             raise ValueError(f"ConvTasNetConfig.encoder_activation={self.encoder_activation!r}; "
                              f"choose one of {tuple(ENCODER_ACTIVATIONS)}")
+        if not isinstance(self.remat, bool):
+            raise ValueError(f"ConvTasNetConfig.remat must be True or False, got {self.remat!r}")
         if self.compute_dtype not in COMPUTE_DTYPES:
             raise ValueError(f"ConvTasNetConfig.compute_dtype={self.compute_dtype!r}; choose one "
                              f"of {COMPUTE_DTYPES}")
@@ -277,9 +283,11 @@ class Separator(nn.Module):
         x = pointwise(nn.Dense(cfg.bottleneck_channels, dtype=cfg.compute_dtype,
                                name="bottleneck"), x)
         skip_sum = 0.0
+        # `train` (argument 3, after self, x and mask) decides the graph: static.
+        block = nn.remat(TCNBlock, static_argnums=(3,)) if cfg.remat else TCNBlock
         for i in range(cfg.repeats * cfg.blocks_per_repeat):
             dilation = 2 ** (i % cfg.blocks_per_repeat)
-            residual, skip = TCNBlock(cfg, dilation, name=f"block_{i}")(x, mask, train)
+            residual, skip = block(cfg, dilation, name=f"block_{i}")(x, mask, train)
             x = x + residual
             if skip is not None:
                 skip_sum = skip_sum + skip
