@@ -149,7 +149,9 @@ def worker_jax(case: str, task_name: str, dtype: str, repeats: int) -> dict:
     config, variables = from_asteroid(dict(model_name="ConvTasNet",
                                             model_args=reference.get_model_args(),
                                             state_dict=reference.state_dict()))
-    config = dataclasses.replace(config, compute_dtype=dtype)
+    # "float32" or "float32-remat": a compute dtype, and rematerialized TCN blocks.
+    config = dataclasses.replace(config, compute_dtype=dtype.removesuffix("-remat"),
+                                 remat=dtype.endswith("-remat"))
     model = ConvTasNet(config)
     mixture, sources = _inputs(INFER if task_name == "infer" else TRAIN)
     if task_name == "infer":
@@ -218,7 +220,8 @@ def main():
     parser.add_argument("--tasks", nargs="+", choices=("infer", "train"),
                         default=["infer", "train"])
     parser.add_argument("--dtypes", nargs="+", default=["float32"],
-                        help="tasnet-jax compute dtypes (bfloat16 for accelerators)")
+                        help="tasnet-jax compute dtypes (bfloat16 for accelerators); "
+                        "DTYPE-remat recomputes TCN blocks in the backward pass")
     parser.add_argument("--repeats", type=int, default=5)
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
