@@ -186,7 +186,6 @@ def worker_jax(case: str, task_name: str, dtype: str, repeats: int) -> dict:
 def worker_matmul(repeats: int) -> dict:
     """The best float32 matmul rate JAX or torch reach on this device."""
     import jax
-    import jax.numpy as jnp
     import torch
 
     n = 4096

@@ -94,7 +94,7 @@ def stream(args) -> int:
     if args.output != "-":
         check_targets([Path(args.output)], {Path(args.input).resolve()}, args.overwrite)
     if args.input == "-":  # raw 16-bit little-endian mono PCM at the model's rate
-        audio, frames = None, None
+        frames = None
         file_format = FileFormat(rate, Path(args.output).suffix[1:].upper() or "WAV", "PCM_16")
         blocks = _raw_blocks(sys.stdin.buffer, block_size)
     else:
@@ -102,6 +102,9 @@ def stream(args) -> int:
         frames = audio.shape[0]
         if audio.shape[1] > 1:
             print(f"{args.input}: {audio.shape[1]} channels mixed down to one", file=sys.stderr)
+        if file_format.rate != rate:
+            print(f"{args.input}: resampled {file_format.rate} -> {rate} Hz for the model and "
+                  "back", file=sys.stderr)
         audio = resample(audio.mean(axis=1), file_format.rate, rate)
         blocks = (audio[start:start + block_size] for start in range(0, audio.size, block_size))
     streamer.warm_up(block_size)
