@@ -3,10 +3,11 @@ import statistics
 import time
 
 
-def median_seconds(fn, repeats: int) -> float:
+def median_seconds(fn, repeats: int, after_warm_up=lambda: None) -> float:
     """Median wall time of `fn()` over `repeats` calls, after one warm-up call
-    (compilation, allocator, thread pools)."""
+    (compilation, allocator, thread pools) and then `after_warm_up()`."""
     fn()
+    after_warm_up()
     times = []
     for _ in range(repeats):
         start = time.perf_counter()

@@ -26,8 +26,9 @@ import json
 import os
 import subprocess
 import sys
-import time
 from pathlib import Path
+
+from timing import median_seconds
 
 SMALL = dict(n_filters=128, bn_chan=64, hid_chan=128, skip_chan=64, n_blocks=6, n_repeats=2)
 CASES = {
@@ -66,16 +67,14 @@ def _resident_bytes(field: str) -> int:
 
 def _time_and_memory(run, repeats: int, gpu_peak, reset_gpu_peak) -> dict:
     before = _resident_bytes("VmRSS")
-    run()  # warm-up: compilation, allocator, thread pools
-    Path("/proc/self/clear_refs").write_text("5")  # VmHWM restarts from the current RSS
-    reset_gpu_peak()
-    times = []
-    for _ in range(repeats):
-        start = time.perf_counter()
-        run()
-        times.append(time.perf_counter() - start)
+
+    def reset_peaks():  # so that the warm-up's compilation does not count
+        Path("/proc/self/clear_refs").write_text("5")  # VmHWM restarts from the current RSS
+        reset_gpu_peak()
+
+    seconds = median_seconds(run, repeats, after_warm_up=reset_peaks)
     peak = gpu_peak() if gpu_peak else _resident_bytes("VmHWM") - before
-    return dict(seconds=sorted(times)[len(times) // 2], peak_bytes=peak)
+    return dict(seconds=seconds, peak_bytes=peak)
 
 
 def _inputs(task: str):
@@ -191,14 +190,12 @@ def worker_matmul(repeats: int) -> dict:
     n = 4096
     a = jax.random.normal(jax.random.key(0), (n, n))
     matmul = jax.jit(lambda x: x @ x)
-    best = _time_and_memory(lambda: matmul(a).block_until_ready(), repeats, None,
-                            lambda: None)["seconds"]
+    best = median_seconds(lambda: matmul(a).block_until_ready(), repeats)
     torch.set_num_threads(os.cpu_count())
     device = "cuda" if torch.cuda.is_available() else "cpu"
     t = torch.randn(n, n, device=device)
     sync = torch.cuda.synchronize if device == "cuda" else (lambda: None)
-    best = min(best, _time_and_memory(lambda: (t @ t, sync()), repeats, None,
-                                      lambda: None)["seconds"])
+    best = min(best, median_seconds(lambda: (t @ t, sync()), repeats))
     return dict(gflops=2 * n**3 / best / 1e9)
 
 

@@ -9,20 +9,18 @@ Audio is compared at the model's sample rate, mixed down to mono.
 """
 from pathlib import Path
 
-import numpy as np
+import jax.numpy as jnp
 
 from data_pipelines.audio import AudioError, read_audio
 from tasnet_jax.denoise_files import find_inputs
 from tasnet_jax.inference import Denoiser
+from tasnet_jax.losses import si_snr
 from tasnet_jax.metrics import summarize, utterance_metrics
 
 
 def si_snr_db(estimate, reference) -> float:
-    """Scale-invariant SNR in dB (numpy, float64)."""
-    estimate, reference = (np.asarray(x, np.float64) - np.mean(x) for x in (estimate, reference))
-    target = np.dot(estimate, reference) / max(np.dot(reference, reference), 1e-12) * reference
-    return float(10 * np.log10(max(np.dot(target, target), 1e-12)
-                               / max(np.sum(np.square(estimate - target)), 1e-12)))
+    """Scale-invariant SNR in dB of one utterance: the training loss's measure."""
+    return float(si_snr(jnp.asarray(estimate, jnp.float32), jnp.asarray(reference, jnp.float32)))
 
 
 def evaluate_folders(denoiser: Denoiser, noisy_dir, clean_dir) -> tuple[list[dict], dict]:
