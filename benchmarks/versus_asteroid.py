@@ -1,7 +1,7 @@
 """tasnet-jax against Asteroid's ConvTasNet: inference, training and memory, as ratios.
 
     python benchmarks/versus_asteroid.py [--cases paper small paper-causal small-causal]
-        [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5]
+        [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5] [--malloc keep|default]
 
 For each case both implementations get the same config, the same weights
 (Asteroid's random init, converted) and the same input, on the same device
@@ -19,7 +19,10 @@ max_memory_allocated, XLA's peak_bytes_in_use). Also printed: the machine's
 matmul GFLOP/s (4096 x 4096 float32, the best of JAX and torch) and what
 fraction of it each run achieves, counting the model's multiply-adds from its
 config (training as 3x the forward pass). Median of --repeats calls after one
-warm-up call. Needs the torch extra and Asteroid (`make test` sets up .venv).
+warm-up call. `--malloc keep` (the default) tunes glibc's malloc in every
+worker, Asteroid's included, as tasnet-jax's entry points do
+(`tasnet_jax/host_memory.py`); `--malloc default` leaves it alone. Needs the
+torch extra and Asteroid (`make test` sets up .venv).
 """
 import argparse
 import json
@@ -201,9 +204,9 @@ def worker_matmul(repeats: int) -> dict:
 
 # --- The parent: one subprocess per measurement, then the table ----------------------------
 
-def _measure(*args) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--worker", *map(str, args)],
-                          capture_output=True, text=True)
+def _measure(malloc: str, *args) -> dict:
+    done = subprocess.run([sys.executable, __file__, "--malloc", malloc, "--worker",
+                           *map(str, args)], capture_output=True, text=True)
     if done.returncode:
         errors = [line for line in done.stderr.splitlines() if "Error" in line] or ["?"]
         return dict(error=errors[-1][:160])
@@ -219,9 +222,16 @@ def main():
                         help="tasnet-jax compute dtypes (bfloat16 for accelerators); "
                         "DTYPE-remat recomputes TCN blocks in the backward pass")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--malloc", choices=("keep", "default"), default="keep",
+                        help="keep: glibc keeps freed memory for reuse (tasnet_jax.host_memory), "
+                        "in both implementations' processes")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.worker:
+        if args.malloc == "keep":
+            from tasnet_jax.host_memory import keep_freed_memory
+
+            keep_freed_memory()
         kind, *rest = args.worker
         if kind == "matmul":
             result = worker_matmul(args.repeats)
@@ -234,8 +244,9 @@ def main():
     import torch
 
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}, torch {torch.__version__}, "
-          f"{os.cpu_count()} CPU threads; median of {args.repeats} after a warm-up")
-    matmul = _measure("matmul")
+          f"{os.cpu_count()} CPU threads; median of {args.repeats} after a warm-up; "
+          f"malloc: {args.malloc}")
+    matmul = _measure(args.malloc, "matmul")
     print(f"machine: float32 matmul {matmul['gflops']:.1f} GFLOP/s (4096 x 4096)\n")
     print("| case | task | implementation | seconds | RTF / audio s per s | peak MB | "
           "GFLOP/s (% of matmul) | speed-up | memory ratio |")
@@ -244,9 +255,9 @@ def main():
         for task in args.tasks:
             audio = (INFER if task == "infer" else TRAIN)["seconds"] * (
                 INFER if task == "infer" else TRAIN)["batch"]
-            reference = _measure("asteroid", case, task, "float32")
+            reference = _measure(args.malloc, "asteroid", case, task, "float32")
             rows = [("Asteroid float32", reference)] + [
-                (f"tasnet-jax {dtype}", _measure("jax", case, task, dtype))
+                (f"tasnet-jax {dtype}", _measure(args.malloc, "jax", case, task, dtype))
                 for dtype in args.dtypes]
             for name, r in rows:
                 if "error" in r:

@@ -25,6 +25,9 @@ def launch(get_config):
 
     def main(argv):
         del argv
+        from tasnet_jax.host_memory import keep_freed_memory
+
+        keep_freed_memory()  # before JAX starts its threads
         import jax
 
         from tasnet_jax.train import train_and_evaluate

@@ -5,6 +5,12 @@ import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
 
+# As the training and CLI entry points do: XLA's per-call buffers are reused
+# instead of page-faulted in again on every call (tasnet_jax/host_memory.py).
+from tasnet_jax.host_memory import keep_freed_memory  # noqa: E402
+
+keep_freed_memory()
+
 
 @pytest.fixture(scope="session")
 def tiny_builder(tmp_path_factory):

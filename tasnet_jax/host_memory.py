@@ -1,0 +1,48 @@
+"""Keep freed host memory in the process, so XLA:CPU does not page-fault its way
+through every step.
+
+XLA:CPU allocates one temporary buffer per call of a compiled function (3 GB
+for the small model's training step, 20 GB for the paper model's) and frees it
+when the call ends. glibc's malloc serves any block over 32 MB with a fresh
+mmap and unmaps it on free, so the next call touches every page for the first
+time again: the kernel zeroes each 4 KiB page on a fault, 740,000 faults per
+small training step, a third of its time on a 2-core machine
+(benchmarks/RESULTS.md). tcmalloc or jemalloc keep the memory, but choosing
+them takes LD_PRELOAD before the process starts. glibc can be told the same
+while running, through mallopt:
+
+    M_ARENA_MAX=1        XLA's worker threads allocate from the main heap (a
+                         thread arena cannot grow past 64 MB and would mmap)
+    M_MMAP_MAX=0         large blocks come from that heap, not from mmap
+    M_TRIM_THRESHOLD=-1  (read as the largest size_t) freed memory is never
+                         handed back to the kernel, so the next call reuses it
+
+The process keeps its peak heap for its lifetime: the peak memory of a step is
+unchanged, it is just not given back between steps. Set
+TASNET_JAX_KEEP_HOST_MEMORY=0 to leave malloc as it is.
+"""
+import ctypes
+import ctypes.util
+import os
+
+_M_TRIM_THRESHOLD, _M_MMAP_MAX, _M_ARENA_MAX = -1, -4, -8
+ENV = "TASNET_JAX_KEEP_HOST_MEMORY"
+
+
+def keep_freed_memory() -> bool:
+    """Tune glibc malloc as above; True if it was done. Call it before the
+    first JAX computation: threads that already hold an arena keep it.
+    Without glibc (macOS, musl) or with TASNET_JAX_KEEP_HOST_MEMORY=0 this
+    does nothing."""
+    if os.environ.get(ENV, "1") == "0":
+        return False
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        if not hasattr(libc, "gnu_get_libc_version"):  # mallopt's numbers are glibc's
+            return False
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    return all([mallopt(_M_ARENA_MAX, 1), mallopt(_M_MMAP_MAX, 0),
+                mallopt(_M_TRIM_THRESHOLD, -1)])
