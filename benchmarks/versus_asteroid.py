@@ -19,9 +19,10 @@ max_memory_allocated, XLA's peak_bytes_in_use). Also printed: the machine's
 matmul GFLOP/s (4096 x 4096 float32, the best of JAX and torch) and what
 fraction of it each run achieves, counting the model's multiply-adds from its
 config (training as 3x the forward pass). Median of --repeats calls after one
-warm-up call. `--malloc keep` (the default) tunes glibc's malloc in every
-worker, Asteroid's included, as tasnet-jax's entry points do
-(`tasnet_jax/host_memory.py`); `--malloc default` leaves it alone. Needs the
+warm-up call. `--malloc keep` tunes glibc's malloc in every worker,
+Asteroid's included, as tasnet-jax's entry points do when asked
+(`tasnet_jax/host_memory.py`: faster, more memory); `--malloc default` (the
+default) leaves it alone. Needs the
 torch extra and Asteroid (`make test` sets up .venv).
 """
 import argparse
@@ -222,7 +223,7 @@ def main():
                         help="tasnet-jax compute dtypes (bfloat16 for accelerators); "
                         "DTYPE-remat recomputes TCN blocks in the backward pass")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--malloc", choices=("keep", "default"), default="keep",
+    parser.add_argument("--malloc", choices=("keep", "default"), default="default",
                         help="keep: glibc keeps freed memory for reuse (tasnet_jax.host_memory), "
                         "in both implementations' processes")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)

@@ -180,10 +180,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from tasnet_jax.host_memory import keep_freed_memory
+    from tasnet_jax.host_memory import keep_freed_memory_if_asked
 
     args = _parser().parse_args(argv)
-    keep_freed_memory()  # before JAX starts its threads
+    keep_freed_memory_if_asked()  # before JAX starts its threads
     try:
         return args.run(args)
     except (FileNotFoundError, FileExistsError, ValueError, ImportError) as err:

@@ -25,9 +25,9 @@ def launch(get_config):
 
     def main(argv):
         del argv
-        from tasnet_jax.host_memory import keep_freed_memory
+        from tasnet_jax.host_memory import keep_freed_memory_if_asked
 
-        keep_freed_memory()  # before JAX starts its threads
+        keep_freed_memory_if_asked()  # before JAX starts its threads
         import jax
 
         from tasnet_jax.train import train_and_evaluate

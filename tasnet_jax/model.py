@@ -69,8 +69,10 @@ class ConvTasNetConfig:
     # stay float32.
     compute_dtype: str = "float32"
     # Recompute each TCN block's activations in the backward pass instead of
-    # keeping them: training memory falls to about one block's worth, for
-    # one more forward pass of compute. Outputs and gradients are unchanged.
+    # keeping them, for one more forward pass of compute; outputs and
+    # gradients are unchanged. What memory it saves is up to XLA's scheduler:
+    # on XLA:CPU the paper model's training buffers shrank by 1% (gLN) and 0%
+    # (cLN) (benchmarks/RESULTS.md); not yet measured on a GPU.
     remat: bool = False
 
     def __post_init__(self):

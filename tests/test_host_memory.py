@@ -52,6 +52,10 @@ def test_freed_memory_is_reused_without_page_faults():
     assert _second_call_faults("keep") < 50
 
 
-def test_opting_out_leaves_malloc_alone(monkeypatch):
-    monkeypatch.setenv(host_memory.ENV, "0")
-    assert host_memory.keep_freed_memory() is False
+@pytest.mark.parametrize("value", [None, "0"])
+def test_entry_points_leave_malloc_alone_unless_asked(monkeypatch, value):
+    if value is None:
+        monkeypatch.delenv(host_memory.ENV, raising=False)
+    else:
+        monkeypatch.setenv(host_memory.ENV, value)
+    assert host_memory.keep_freed_memory_if_asked() is False

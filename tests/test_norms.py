@@ -79,3 +79,64 @@ def test_batch_norm_uses_batch_statistics_in_training_and_running_ones_at_eval(x
 def test_unknown_norm_is_named_in_the_error():
     with pytest.raises(ValueError, match="'layer'"):
         make_norm("layer", False, name="n")
+
+
+
+def _numpy_global_norm(x, scale, bias, real_frames):
+    """gLN in float64 with statistics over each example's first real_frames[b] frames."""
+    out = np.empty_like(x)
+    for b, frames in enumerate(real_frames):
+        real = x[b, :frames]
+        out[b] = (x[b] - real.mean()) / np.sqrt(real.var() + EPS) * scale + bias
+    return out
+
+
+def _numpy_cumulative_norm(x, scale, bias):
+    out = np.empty_like(x)
+    for t in range(x.shape[1]):
+        past = x[:, :t + 1].reshape(x.shape[0], -1)
+        out[:, t] = ((x[:, t] - past.mean(1)[:, None]) / np.sqrt(past.var(1)[:, None] + EPS)
+                     * scale + bias)
+    return out
+
+
+def _finite_difference_gradients(loss, args, step=1e-4):
+    """Central differences of a float64 numpy `loss` by every element of every arg."""
+    args = [a.astype(np.float64) for a in args]
+    grads = []
+    for i, arg in enumerate(args):
+        grad = np.zeros_like(arg)
+        for index in np.ndindex(arg.shape):
+            up, down = [a.copy() for a in args], [a.copy() for a in args]
+            up[i][index] += step
+            down[i][index] -= step
+            grad[index] = (loss(*up) - loss(*down)) / (2 * step)
+        grads.append(grad)
+    return grads
+
+
+@pytest.mark.parametrize("kind,real_frames", [
+    ("global", None), ("global", (T, 4, 7)), ("cumulative", None)])
+def test_norm_gradients_match_finite_differences(x, kind, real_frames):
+    """The hand-written backward passes against central differences of the numpy formulas."""
+    import jax.numpy as jnp
+
+    from tasnet_jax.norms import cumulative_norm, global_norm
+
+    rng = np.random.RandomState(5)
+    scale, bias = _gain(rng)
+    upstream = rng.randn(B, T, C)
+    frames = real_frames or (T,) * B
+    if kind == "global":
+        weight = None if real_frames is None else (
+            np.arange(T)[None, :] < np.array(frames)[:, None]).astype(np.float32)
+        norm, numpy_norm = (lambda *a: global_norm(*a, weight),
+                            lambda *a: _numpy_global_norm(*a, frames))
+    else:
+        norm, numpy_norm = cumulative_norm, _numpy_cumulative_norm
+
+    want = _finite_difference_gradients(
+        lambda *a: np.sum(numpy_norm(*a) * upstream), (x, scale, bias))
+    got = jax.grad(lambda *a: jnp.sum(norm(*a) * upstream), argnums=(0, 1, 2))(x, scale, bias)
+    for g, w in zip(got, want):
+        np.testing.assert_allclose(g, w, atol=2e-3 * np.abs(w).max())
