@@ -58,9 +58,10 @@ def global_norm(x, scale, bias, weight):
     """gLN of float32 `x` [batch, time, channels]: statistics over the frames
     where `weight` ([batch, time]) is 1, or all frames if it is None.
 
-    The gradient is written out (`_global_norm_backward`) because the one
-    automatic differentiation gives took XLA:CPU 14 ms for a [4, 8000, 128]
-    input, against 3 ms for this one (benchmarks/RESULTS.md)."""
+    The gradient is written out (`_global_norm_backward`): with the one
+    automatic differentiation gives, XLA:CPU took 34 ms (49 ms padded) for the
+    forward and backward pass of a [4, 8000, 128] input, 8 ms with this one
+    (benchmarks/norm_gradients.py)."""
     mean, inv_std, _ = _global_statistics(x, weight)
     return (x - mean) * inv_std * scale + bias
 
@@ -117,61 +118,23 @@ class ChannelLayerNorm(nn.Module):
         return ((x - mean) / jnp.sqrt(var + EPS) * scale + bias).astype(dtype)
 
 
-def _cumulative_sums(x):
-    """Per frame t of [batch, time, channels]: frames 1..t+1, and the sum and the
-    sum of squares over channels and frames 0..t."""
+def cumulative_norm(x, scale, bias, before=None):
+    """cLN of float32 `x` [batch, time, channels]: frame t with the statistics of
+    frames 0..t. `before` (frames, sum, sum of squares, each [batch, 1, 1]) are
+    those of the frames before x in a stream; returns the output and the same
+    three for the frames up to x's last."""
     frames = jnp.arange(1, x.shape[1] + 1, dtype=x.dtype)[None, :, None]
     total = jnp.cumsum(jnp.sum(x, axis=-1, keepdims=True), axis=1)
     total_power = jnp.cumsum(jnp.sum(jnp.square(x), axis=-1, keepdims=True), axis=1)
-    return frames, total, total_power
-
-
-def _cumulative_statistics(channels, frames, total, total_power):
-    count = channels * frames
-    mean = total / count
+    if before is not None:
+        frames, total, total_power = (frames + before[0], total + before[1],
+                                      total_power + before[2])
+    count = x.shape[-1] * frames
+    mean, power = total / count, total_power / count
     # E[x^2] - E[x]^2 can round below zero in float32; a variance cannot.
-    var = jnp.maximum(total_power / count - jnp.square(mean), 0.0)
-    return mean, jax.lax.rsqrt(var + EPS), count, var
-
-
-@jax.custom_vjp
-def cumulative_norm(x, scale, bias):
-    """cLN of float32 `x` [batch, time, channels], frame t with the statistics
-    of frames 0..t. The gradient is written out (`_cumulative_norm_backward`):
-    XLA:CPU took 23 ms for the automatic one of a [4, 8000, 128] input, 11 ms
-    for this one (benchmarks/RESULTS.md)."""
-    mean, inv_std, _, _ = _cumulative_statistics(x.shape[-1], *_cumulative_sums(x))
-    return (x - mean) * inv_std * scale + bias
-
-
-def _cumulative_norm_forward(x, scale, bias):
-    mean, inv_std, count, var = _cumulative_statistics(x.shape[-1], *_cumulative_sums(x))
-    return (x - mean) * inv_std * scale + bias, (x, scale, mean, inv_std, count, var)
-
-
-def _cumulative_norm_backward(saved, grad):
-    """Per frame, the loss's derivatives by its mean and variance (from the
-    channel sums of g = grad * scale and of g * (x - mean)) become derivatives
-    by the running sums; every frame up to t feeds frame t's sums, so each
-    frame's share is a reversed cumulative sum over the frames after it."""
-    x, scale, mean, inv_std, count, var = saved
-    centered = x - mean
-    scaled_grad = grad * scale
-    grad_inv_std = jnp.sum(scaled_grad * centered, axis=-1, keepdims=True)
-    grad_var = jnp.where(var > 0, -0.5 * inv_std ** 3 * grad_inv_std, 0.0)
-    grad_mean = -inv_std * jnp.sum(scaled_grad, axis=-1, keepdims=True) - 2 * mean * grad_var
-
-    def from_later_frames(a):
-        return jnp.flip(jnp.cumsum(jnp.flip(a, axis=1), axis=1), axis=1)
-
-    grad_total = from_later_frames(grad_mean / count)
-    grad_total_power = from_later_frames(grad_var / count)
-    grad_x = scaled_grad * inv_std + grad_total + 2 * x * grad_total_power
-    return (grad_x, jnp.sum(grad * centered * inv_std, axis=(0, 1)),
-            jnp.sum(grad, axis=(0, 1)))
-
-
-cumulative_norm.defvjp(_cumulative_norm_forward, _cumulative_norm_backward)
+    var = jnp.maximum(power - jnp.square(mean), 0.0)
+    out = (x - mean) / jnp.sqrt(var + EPS) * scale + bias
+    return out, (frames[:, -1:], total[:, -1:], total_power[:, -1:])
 
 
 class CumulativeLayerNorm(nn.Module):
@@ -182,19 +145,15 @@ class CumulativeLayerNorm(nn.Module):
         scale, bias = _gain(self, x.shape[-1])
         dtype, x = x.dtype, x.astype(jnp.float32)
         if not is_streaming(self):
-            return cumulative_norm(x, scale, bias).astype(dtype)
+            return cumulative_norm(x, scale, bias)[0].astype(dtype)
         # A step of a stream: continue the sums of the blocks before this one.
-        frames, total, total_power = _cumulative_sums(x)
         batch = (x.shape[0], 1, 1)
-        seen = self.variable(STREAM, "frames", jnp.zeros, batch, jnp.float32)
-        before = self.variable(STREAM, "total", jnp.zeros, batch, jnp.float32)
-        before_power = self.variable(STREAM, "total_power", jnp.zeros, batch, jnp.float32)
-        frames, total, total_power = (frames + seen.value, total + before.value,
-                                      total_power + before_power.value)
-        seen.value, before.value, before_power.value = (
-            frames[:, -1:], total[:, -1:], total_power[:, -1:])
-        mean, inv_std, _, _ = _cumulative_statistics(x.shape[-1], frames, total, total_power)
-        return ((x - mean) * inv_std * scale + bias).astype(dtype)
+        state = [self.variable(STREAM, name, jnp.zeros, batch, jnp.float32)
+                 for name in ("frames", "total", "total_power")]
+        out, after = cumulative_norm(x, scale, bias, [v.value for v in state])
+        for variable, value in zip(state, after):
+            variable.value = value
+        return out.astype(dtype)
 
 
 _LAYER_NORMS = {
