@@ -5,9 +5,8 @@
 Times forward + backward (jax.vjp, then the pullback of a random upstream
 gradient) of `tasnet_jax.norms.global_norm` (with and without a padding
 weight) against the same formula written plainly and differentiated by JAX,
-on one [batch, frames, channels] float32 input (the
-default is a TCN block's hidden activations at batch 4 x 4 s for the small
-config). Also prints the largest difference between the two gradients,
+on one [batch, frames, channels] float32 input (the default is a TCN block's
+hidden activations at batch 4 x 4 s for the small config). Also prints the largest difference between the two gradients,
 relative to the largest entry.
 """
 import argparse

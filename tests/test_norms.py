@@ -30,12 +30,27 @@ def _gain(rng):
     return rng.randn(C).astype(np.float32), rng.randn(C).astype(np.float32)
 
 
+def _numpy_global_norm(x, scale, bias, real_frames):
+    """gLN in float64 with statistics over each example's first real_frames[b] frames."""
+    out = np.empty_like(x)
+    for b, frames in enumerate(real_frames):
+        real = x[b, :frames]
+        out[b] = (x[b] - real.mean()) / np.sqrt(real.var() + EPS) * scale + bias
+    return out
+
+
+def _numpy_cumulative_norm(x, scale, bias):
+    out = np.empty_like(x)
+    for t in range(x.shape[1]):
+        past = x[:, :t + 1].reshape(x.shape[0], -1)
+        out[:, t] = ((x[:, t] - past.mean(1)[:, None]) / np.sqrt(past.var(1)[:, None] + EPS)
+                     * scale + bias)
+    return out
+
+
 def test_global_norm_uses_one_mean_and_variance_per_example(x):
     scale, bias = _gain(np.random.RandomState(1))
-    flat = x.reshape(B, -1)
-    mean = flat.mean(1)[:, None, None]
-    std = np.sqrt(flat.var(1) + EPS)[:, None, None]
-    want = (x - mean) / std * scale + bias
+    want = _numpy_global_norm(x, scale, bias, (T,) * B)
     np.testing.assert_allclose(_apply("global", x, scale=scale, bias=bias), want, atol=1e-5)
 
 
@@ -48,13 +63,8 @@ def test_channel_norm_normalizes_each_frame_alone(x):
 
 def test_cumulative_norm_uses_statistics_of_frames_up_to_t(x):
     scale, bias = _gain(np.random.RandomState(3))
-    want = np.empty_like(x)
-    for t in range(T):
-        past = x[:, :t + 1].reshape(B, -1)
-        mean, var = past.mean(1), past.var(1)
-        want[:, t] = (x[:, t] - mean[:, None]) / np.sqrt(var[:, None] + EPS)
     np.testing.assert_allclose(_apply("cumulative", x, scale=scale, bias=bias),
-                               want * scale + bias, atol=1e-5)
+                               _numpy_cumulative_norm(x, scale, bias), atol=1e-5)
 
 
 def test_cumulative_norm_of_a_constant_signal_is_finite():
@@ -81,25 +91,6 @@ def test_unknown_norm_is_named_in_the_error():
         make_norm("layer", False, name="n")
 
 
-
-def _numpy_global_norm(x, scale, bias, real_frames):
-    """gLN in float64 with statistics over each example's first real_frames[b] frames."""
-    out = np.empty_like(x)
-    for b, frames in enumerate(real_frames):
-        real = x[b, :frames]
-        out[b] = (x[b] - real.mean()) / np.sqrt(real.var() + EPS) * scale + bias
-    return out
-
-
-def _numpy_cumulative_norm(x, scale, bias):
-    out = np.empty_like(x)
-    for t in range(x.shape[1]):
-        past = x[:, :t + 1].reshape(x.shape[0], -1)
-        out[:, t] = ((x[:, t] - past.mean(1)[:, None]) / np.sqrt(past.var(1)[:, None] + EPS)
-                     * scale + bias)
-    return out
-
-
 def _finite_difference_gradients(loss, args, step=1e-4):
     """Central differences of a float64 numpy `loss` by every element of every arg."""
     args = [a.astype(np.float64) for a in args]
@@ -122,7 +113,7 @@ def test_norm_gradients_match_finite_differences(x, kind, real_frames):
     differences of the numpy formulas."""
     import jax.numpy as jnp
 
-    from tasnet_jax.norms import cumulative_norm, global_norm
+    from tasnet_jax.norms import CumulativeLayerNorm, global_norm
 
     rng = np.random.RandomState(5)
     scale, bias = _gain(rng)
@@ -134,7 +125,9 @@ def test_norm_gradients_match_finite_differences(x, kind, real_frames):
         norm, numpy_norm = (lambda *a: global_norm(*a, weight),
                             lambda *a: _numpy_global_norm(*a, frames))
     else:
-        norm, numpy_norm = (lambda *a: cumulative_norm(*a)[0]), _numpy_cumulative_norm
+        def norm(x, scale, bias):
+            return CumulativeLayerNorm().apply({"params": {"scale": scale, "bias": bias}}, x)
+        numpy_norm = _numpy_cumulative_norm
 
     want = _finite_difference_gradients(
         lambda *a: np.sum(numpy_norm(*a) * upstream), (x, scale, bias))
