@@ -15,7 +15,8 @@ Each measurement runs in its own subprocess, so its peak memory is its own:
 on the CPU the growth of the process's peak resident memory over what it held
 before the first call (Linux VmHWM, reset after the warm-up call so that
 compilation does not count); on a GPU the allocator's peak (torch's
-max_memory_allocated, XLA's peak_bytes_in_use). Also printed: the machine's
+max_memory_allocated, XLA's peak_bytes_in_use), and the process's minor page
+faults per timed call (getrusage). Also printed: the machine's
 matmul GFLOP/s (4096 x 4096 float32, the best of JAX and torch) and what
 fraction of it each run achieves, counting the model's multiply-adds from its
 config (training as 3x the forward pass). Median of --repeats calls after one
@@ -70,15 +71,21 @@ def _resident_bytes(field: str) -> int:
 
 
 def _time_and_memory(run, repeats: int, gpu_peak, reset_gpu_peak) -> dict:
+    import resource
+
     before = _resident_bytes("VmRSS")
+    faults = []
 
     def reset_peaks():  # so that the warm-up's compilation does not count
         Path("/proc/self/clear_refs").write_text("5")  # VmHWM restarts from the current RSS
         reset_gpu_peak()
+        faults.append(resource.getrusage(resource.RUSAGE_SELF).ru_minflt)
 
     seconds = median_seconds(run, repeats, after_warm_up=reset_peaks)
     peak = gpu_peak() if gpu_peak else _resident_bytes("VmHWM") - before
-    return dict(seconds=seconds, peak_bytes=peak)
+    # Minor page faults per timed call: memory the allocator handed back and took again.
+    faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults[0]) / repeats
+    return dict(seconds=seconds, peak_bytes=peak, faults=faults)
 
 
 def _inputs(task: str):
@@ -250,8 +257,8 @@ def main():
     matmul = _measure(args.malloc, "matmul")
     print(f"machine: float32 matmul {matmul['gflops']:.1f} GFLOP/s (4096 x 4096)\n")
     print("| case | task | implementation | seconds | RTF / audio s per s | peak MB | "
-          "GFLOP/s (% of matmul) | speed-up | memory ratio |")
-    print("|---|---|---|---|---|---|---|---|---|")
+          "page faults per call | GFLOP/s (% of matmul) | speed-up | memory ratio |")
+    print("|---|---|---|---|---|---|---|---|---|---|")
     for case in args.cases:
         for task in args.tasks:
             audio = (INFER if task == "infer" else TRAIN)["seconds"] * (
@@ -262,7 +269,7 @@ def main():
                 for dtype in args.dtypes]
             for name, r in rows:
                 if "error" in r:
-                    print(f"| {case} | {task} | {name} | failed: {r['error']} |||||")
+                    print(f"| {case} | {task} | {name} | failed: {r['error']} ||||||")
                     continue
                 rate = (f"{r['seconds'] / audio:.4f}" if task == "infer"
                         else f"{audio / r['seconds']:.1f}")
@@ -274,7 +281,8 @@ def main():
                     ratios = (f"{reference['seconds'] / r['seconds']:.2f}x | "
                               f"{r['peak_bytes'] / max(reference['peak_bytes'], 1):.2f}")
                 print(f"| {case} | {task} | {name} | {r['seconds']:.3f} | {rate} | "
-                      f"{r['peak_bytes'] / 2**20:.0f} | {flops} | {ratios} |", flush=True)
+                      f"{r['peak_bytes'] / 2**20:.0f} | {r['faults']:.0f} | {flops} | {ratios} |",
+                      flush=True)
 
 
 if __name__ == "__main__":

@@ -1,12 +1,12 @@
 """Keep freed host memory in the process, so XLA:CPU does not page-fault its way
 through every step.
 
-XLA:CPU allocates one temporary buffer per call of a compiled function (3 GB
-for the small model's training step, 20 GB for the paper model's) and frees it
+XLA:CPU allocates one temporary buffer per call of a compiled function (2.3 GB
+for the small model's training step, 17 GB for the paper model's) and frees it
 when the call ends. glibc's malloc serves any block over 32 MB with a fresh
 mmap and unmaps it on free, so the next call touches every page for the first
-time again: the kernel zeroes each 4 KiB page on a fault, 740,000 faults per
-small training step, a third of its time on a 2-core machine
+time again: the kernel zeroes each 4 KiB page on a fault, 560,000 faults per
+small training step; without them the step is 36% faster on a 2-core machine
 (benchmarks/RESULTS.md). tcmalloc or jemalloc keep the memory, but choosing
 them takes LD_PRELOAD before the process starts. glibc can be told the same
 while running, through mallopt:
@@ -19,12 +19,11 @@ while running, through mallopt:
 
 The price is memory. The heap keeps its peak for the life of the process, and
 it fragments: when small blocks land in the hole a freed buffer left, the next
-call's buffer no longer fits there and the heap grows by another one. The
-small model's training peak went from 3.7 to 7.3 GB resident, and the paper
-model's step (a 17 GB buffer) was killed at 24 GB, where it runs without this.
+call's buffer no longer fits there and the heap grows by another one; a long
+paper-model training loop on a 24 GB machine was stopped by the OOM killer.
 So it is opt-in: the training and CLI entry points apply it when
 TASNET_JAX_KEEP_HOST_MEMORY=1, for models whose buffers fit twice or three
-times in memory; tcmalloc (LD_PRELOAD) gives the same speed with less growth.
+times in memory; tcmalloc (LD_PRELOAD) is the other way to the same speed.
 """
 import ctypes
 import ctypes.util
