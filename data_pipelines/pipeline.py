@@ -1,7 +1,9 @@
 """tf.data pipelines over any noisy-speech builder (see features.py for its examples).
 
-Training remixes: the speech of one example meets the noise of another at an
-SNR and a gain drawn per example, cropped to a segment. Evaluation keeps the
+Training remixes: the speech of one example meets the noise of one to a few
+others at an SNR and a gain drawn per example, cropped to a segment, and
+augmented on the host (augment.py: speed, reverberation, microphone colouring,
+clipping). Evaluation keeps the
 corpus's own noisy/clean pairs at full length. Both yield numpy-ready dicts:
 
     mixture  float32 [batch, samples]
@@ -9,72 +11,70 @@ corpus's own noisy/clean pairs at full length. Both yield numpy-ready dicts:
     length   int32   [batch]               real samples; the rest is zero padding
 
 Training data is a pure function of (seed, step): every random choice comes
-from stateless ops keyed by the example's position in the stream, and the
-shuffles have fixed seeds, so a run resumed at step k sees what an unbroken
+from a numpy Generator seeded by (seed, the example's position in the
+stream), and the shuffles have fixed seeds, so a run resumed at step k sees what an unbroken
 run would have seen from step k on. Each process reads its own disjoint slice
 of the split (tfds.split_for_jax_process).
 """
 import dataclasses
 
 import jax
+import numpy as np
 import tensorflow as tf
 import tensorflow_datasets as tfds
 
+from data_pipelines import augment
 from data_pipelines.audio import INT16_SCALE
 
 
 @dataclasses.dataclass(frozen=True)
 class MixingConfig:
+    """How training mixtures are made (augment.py says what each stage does).
+    Probabilities are per example; ranges are drawn uniformly."""
+
     segment_seconds: float = 4.0  # training crop; shorter utterances are zero-padded
-    snr_db: tuple[float, float] = (-5.0, 15.0)  # speech-to-noise ratio, drawn uniformly
-    gain_db: tuple[float, float] = (-6.0, 6.0)  # level of the whole mixture, drawn uniformly
+    snr_db: tuple[float, float] = (-5.0, 15.0)  # reverberant speech to all the noise
+    gain_db: tuple[float, float] = (-6.0, 6.0)  # level of the whole mixture
     shuffle_buffer: int = 1024
+    max_noises: int = 1  # noise clips per mixture: 1 to this many
+    extra_noise_db: tuple[float, float] = (-10.0, 0.0)  # each clip after the first, to the first
+    speed_prob: float = 0.0
+    speed_factor: tuple[float, float] = (0.9, 1.1)  # > 1: faster and higher
+    reverb_prob: float = 0.0  # speech in a room; the target keeps the first 50 ms
+    noise_reverb_prob: float = 0.0  # the noise in a room of its own
+    rt60_s: tuple[float, float] = (0.2, 1.0)
+    drr_db: tuple[float, float] = (-3.0, 12.0)  # direct-to-reverberant energy ratio
+    channel_prob: float = 0.0  # microphone colouring: shelves and peaks
+    channel_gain_db: tuple[float, float] = (-8.0, 8.0)  # each shelf's and peak's gain
+    lowpass_prob: float = 0.0  # of a coloured example, band-limited as well
+    lowpass_hz: tuple[float, float] = (4000.0, 8000.0)
+    clip_prob: float = 0.0  # mixture driven past full scale and clipped
+    clip_db: tuple[float, float] = (0.0, 9.0)  # its peak, above full scale
 
     def __post_init__(self):
+        def fail(name, why):
+            raise ValueError(f"MixingConfig.{name}={getattr(self, name)!r}: {why}")
+
         if self.segment_seconds <= 0:
-            raise ValueError(f"MixingConfig.segment_seconds must be > 0, got {self.segment_seconds}")
-        for name in ("snr_db", "gain_db"):
-            low, high = getattr(self, name)
-            if low > high:
-                raise ValueError(f"MixingConfig.{name}={getattr(self, name)}: low above high")
+            fail("segment_seconds", "must be > 0")
         if self.shuffle_buffer < 1:
-            raise ValueError(f"MixingConfig.shuffle_buffer must be >= 1, got {self.shuffle_buffer}")
+            fail("shuffle_buffer", "must be >= 1")
+        if self.max_noises < 1:
+            fail("max_noises", "must be >= 1")
+        for field in dataclasses.fields(self):
+            value = getattr(self, field.name)
+            if field.name.endswith("_prob") and not 0 <= value <= 1:
+                fail(field.name, "a probability must lie in [0, 1]")
+            if isinstance(value, tuple):
+                if len(value) != 2 or value[0] > value[1]:
+                    fail(field.name, "must be a (low, high) range with low <= high")
+        for name in ("speed_factor", "rt60_s", "lowpass_hz"):
+            if getattr(self, name)[0] <= 0:
+                fail(name, "must be > 0")
 
 
 def _to_float(samples):
     return tf.cast(samples, tf.float32) / INT16_SCALE
-
-
-def _power(x, length):
-    return tf.reduce_sum(tf.square(x)) / tf.cast(tf.maximum(length, 1), tf.float32)
-
-
-def _crop_or_pad(audio, size, seed):
-    """A random window of `size` samples, or the whole of a shorter clip zero-padded."""
-    n = tf.shape(audio)[0]
-    start = tf.random.stateless_uniform([], seed, 0, tf.maximum(n - size, 0) + 1, tf.int32)
-    window = audio[start:start + size]
-    real = tf.shape(window)[0]
-    return tf.pad(window, [[0, size - real]]), real
-
-
-def _mix(index, speech, noise, seed, segment, mixing):
-    keys = tf.random.experimental.stateless_split(tf.stack([seed, index]), 4)
-    speech, length = _crop_or_pad(_to_float(speech), segment, keys[0])
-    # Noise fills the speech's length: a short noise clip is looped first.
-    noise = _to_float(noise)
-    noise = tf.tile(noise, [segment // tf.maximum(tf.shape(noise)[0], 1) + 1])
-    noise, _ = _crop_or_pad(noise, segment, keys[1])
-    noise *= tf.cast(tf.range(segment) < length, tf.float32)
-
-    snr = tf.random.stateless_uniform([], keys[2], *mixing.snr_db)
-    speech_power, noise_power = _power(speech, length), _power(noise, length)
-    # Silent speech or silent noise has no SNR to set: leave the noise as it is.
-    audible = (speech_power > 1e-10) & (noise_power > 1e-10)
-    scale = tf.where(audible, tf.sqrt(speech_power / (noise_power * 10 ** (snr / 10))), 1.0)
-    gain = 10 ** (tf.random.stateless_uniform([], keys[3], *mixing.gain_db) / 20)
-    speech, noise = gain * speech, gain * scale * noise
-    return dict(mixture=speech + noise, sources=tf.stack([speech, noise]), length=length)
 
 
 def _process_split(split, process_index, process_count):
@@ -96,7 +96,8 @@ def train_dataset(builder, *, global_batch_size: int, seed: int, mixing=MixingCo
         raise ValueError(f"global_batch_size={global_batch_size} does not divide among "
                          f"{count} processes")
     batch = global_batch_size // count
-    segment = int(round(mixing.segment_seconds * builder.info.metadata["sample_rate"]))
+    rate = builder.info.metadata["sample_rate"]
+    segment = int(round(mixing.segment_seconds * rate))
     examples = builder.as_dataset(split=process_split, shuffle_files=False)
 
     def stream(field, stream_seed):
@@ -104,10 +105,28 @@ def train_dataset(builder, *, global_batch_size: int, seed: int, mixing=MixingCo
                 .shuffle(mixing.shuffle_buffer, seed=stream_seed, reshuffle_each_iteration=True)
                 .repeat())
 
-    pairs = tf.data.Dataset.zip(stream("clean", seed), stream("noise", seed + 1))
+    # Each example takes `max_noises` noise clips, padded to one tensor with their lengths.
+    noises = (stream("noise", seed + 1).map(lambda x: (_to_float(x), tf.shape(x)[0]))
+              .padded_batch(mixing.max_noises))
+    pairs = tf.data.Dataset.zip(stream("clean", seed), noises)
     pairs = tf.data.Dataset.zip(tf.data.Dataset.counter(), pairs).skip(start_step * batch)
-    data = pairs.map(lambda i, p: _mix(i, p[0], p[1], seed, segment, mixing),
-                     num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+
+    def mix(index, speech, noises, lengths):
+        rng = np.random.default_rng([seed, index])
+        clips = [clip[:n] for clip, n in zip(noises, lengths)]
+        return augment.make_example(rng, speech, clips, segment, rate, mixing)
+
+    def tf_mix(index, pair):
+        speech, (noise, lengths) = pair
+        mixture, sources, length = tf.numpy_function(
+            mix, [index, _to_float(speech), noise, lengths], [tf.float32, tf.float32, tf.int32],
+            stateful=False)
+        mixture.set_shape([segment])
+        sources.set_shape([2, segment])
+        length.set_shape([])
+        return dict(mixture=mixture, sources=sources, length=length)
+
+    data = pairs.map(tf_mix, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     return data.batch(batch, drop_remainder=True).prefetch(tf.data.AUTOTUNE)
 
 

@@ -63,8 +63,8 @@ class NonFiniteError(RuntimeError):
 
 def _sections(config):
     """The typed configs inside an experiment's ConfigDict (errors name the field)."""
-    mixing = dict(config.mixing)
-    mixing.update(snr_db=tuple(mixing["snr_db"]), gain_db=tuple(mixing["gain_db"]))
+    mixing = {k: tuple(v) if isinstance(v, (list, tuple)) else v
+              for k, v in config.mixing.items()}
     return (ConvTasNetConfig(**config.model), MixingConfig(**mixing),
             OptimConfig(**config.optim))
 

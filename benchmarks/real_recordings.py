@@ -1,0 +1,218 @@
+"""Does a model denoise real people in real noise? Scores per noise kind and SNR.
+
+    python benchmarks/real_recordings.py runs/quickstart [runs/other ...] [--json out.json]
+
+Builds (once, in --set_dir) a small test set from recordings that are not
+synthesized and that no tasnet-jax corpus trains on, taken from Debian
+packages (`apt-get download`, no install; about 220 MB, cached in --set_dir):
+
+  speech  people reading: Tux Paint's spoken stamp descriptions in Romanian,
+          Spanish, Greek, Russian, Bulgarian and Belarusian
+          (tuxpaint-stamps-default), KTuberling's spoken words in English,
+          German and Ukrainian (ktuberling-data); short clips of one language
+          joined into utterances of about 4 s, 24 utterances from 9 voices
+  noise   recorded sound effects and instruments in four kinds:
+          music      drum loops, guitar, organ, piano, strings, wind (lmms-common,
+                     Tux Paint's instruments)
+          household  appliances, tools, glass, a fire engine, fireworks
+                     (Tux Paint, kolf)
+          crowd      applause, a cheering crowd, breathing (lmms-common)
+          animals    birds, mammals, insects (Tux Paint)
+
+Every utterance is mixed with one noise of each kind at 0 and 5 dB SNR
+(noise looped to the utterance's length, choices fixed by names), 192 pairs
+at 16 kHz. Each run's best checkpoint denoises them (tasnet_jax.evaluate_files);
+the table gives the SI-SNR improvement, and PESQ and STOI of the noisy input
+and of the estimate, per kind and SNR. Recordings that cannot be read are left
+out with a warning naming them.
+"""
+import argparse
+import collections
+import csv
+import json
+import logging
+import subprocess
+import zlib
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from data_pipelines.audio import AudioError, read_audio
+from tasnet_jax import inference
+from tasnet_jax.evaluate_files import evaluate_folders
+
+log = logging.getLogger("real_recordings")
+RATE = 16000
+SNRS_DB = (0, 5)
+UTTERANCE_SECONDS = 4.0
+GAP_SECONDS = 0.2
+PACKAGES = ("tuxpaint-stamps-default", "ktuberling-data", "lmms-common", "kolf")
+STAMPS = "usr/share/tuxpaint/stamps"
+LMMS = "usr/share/lmms/samples"
+# Globs under the unpacked packages. Voices: (clips, utterances to make).
+SPEECH = {
+    **{f"tuxpaint_{lang}": (f"{STAMPS}/**/*_desc_{lang}.ogg", 3)
+       for lang in ("ro", "es", "el", "ru", "bg", "be")},
+    **{f"ktuberling_{lang}": (f"usr/share/ktuberling/sounds/{lang}/*.ogg", 2)
+       for lang in ("en", "de", "uk")},
+}
+NOISE = {
+    "music": [f"{LMMS}/beats/{n}.ogg" for n in ("909beat01", "break01", "electro_beat01",
+                                                "jungle01", "house_loop01")]
+             + [f"{LMMS}/latin/{n}.ogg" for n in ("latin_guitar01", "latin_guitar02",
+                                                  "latin_guitar03", "latin_brass01")]
+             + [f"{LMMS}/instruments/{n}.ogg" for n in ("church_organ01", "e_piano_accord02",
+                                                        "flute01", "piano02", "steel_guitar01",
+                                                        "trumpet01", "cello01")]
+             + [f"{LMMS}/stringsnpads/{n}.ogg" for n in ("strings01", "chorus02")]
+             + [f"{STAMPS}/hobbies/music/{n}.ogg" for n in ("percussion/drumkit", "string/cello",
+                                                            "string/violin", "wind/bassoon")],
+    "household": [f"{STAMPS}/household/{n}.ogg" for n in (
+        "Washing-machine", "toilet", "tools/saw", "dishes/glass", "kettle", "vacuum_cleaner",
+        "tools/hammer", "tools/mallet_metal", "dishes/bottle")]
+    + [f"{STAMPS}/{n}.ogg" for n in ("vehicles/emergency/firetruck", "space/apollo_lander",
+                                     "seasonal/newyears/fireworks", "naturalforces/lightningbolt")]
+    + [f"usr/share/kolf/sounds/{n}.wav" for n in ("blackhole", "holeinone", "puddle")],
+    "crowd": [f"{LMMS}/misc/{n}.ogg" for n in ("applause01", "raving_crowd01", "breath01")],
+    "animals": [f"{STAMPS}/animals/{n}.ogg" for n in (
+        "birds/blackbird", "birds/crow", "birds/duck", "birds/seagull", "birds/penguin",
+        "insects/bee", "insects/mosquito", "insects/hornet", "mammals/aquatic/dolphin",
+        "mammals/aquatic/whale")]
+    + [f"{STAMPS}/animals/mammals/*/{n}.ogg" for n in ("bear", "camel", "tiger", "donkey",
+                                                       "horse", "rabbit", "koala", "beaver")],
+}
+
+
+def _rank(names, key=""):
+    """Names in an order fixed by a hash of each name (and `key`)."""
+    return sorted(names, key=lambda n: zlib.crc32(f"{key}{n}".encode()))
+
+
+def unpack_packages(set_dir: Path) -> Path:
+    """The packages' files under set_dir/root, downloaded and unpacked if not yet there."""
+    root, debs = set_dir / "root", set_dir / "debs"
+    debs.mkdir(parents=True, exist_ok=True)
+    for package in PACKAGES:
+        if not list(debs.glob(f"{package}_*.deb")):
+            print(f"downloading {package} (apt-get download)")
+            subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
+        marker = root / f".{package}"
+        if not marker.exists():
+            deb = sorted(debs.glob(f"{package}_*.deb"))[-1]
+            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
+            marker.touch()
+    return root
+
+
+def _readable(paths):
+    """(path, mono audio at RATE) of each path that can be read; the others logged."""
+    for path in paths:
+        try:
+            yield path, read_audio(path, RATE)
+        except AudioError as err:
+            log.warning("left out: %s", err)
+
+
+def utterances(root: Path) -> dict[str, np.ndarray]:
+    """name -> about 4 s of one voice: its clips joined with short gaps, -25 dBFS RMS."""
+    out = {}
+    gap = np.zeros(int(GAP_SECONDS * RATE), np.float32)
+    for voice, (pattern, count) in SPEECH.items():
+        clips = _readable(_rank(root.glob(pattern), voice))
+        for n in range(count):
+            parts, seconds = [], 0.0
+            for _, clip in clips:
+                parts += [clip, gap]
+                seconds += (clip.size + gap.size) / RATE
+                if seconds >= UTTERANCE_SECONDS:
+                    break
+            if seconds < UTTERANCE_SECONDS:
+                raise AudioError(f"{voice}: too few readable clips under {root}/{pattern}")
+            speech = np.concatenate(parts[:-1])
+            out[f"{voice}_{n}"] = speech * 10 ** (-25 / 20) / np.sqrt(np.mean(speech**2))
+    return out
+
+
+def build_set(set_dir: Path) -> Path:
+    """noisy/ and clean/ folders (KIND_SNRdB/UTTERANCE.wav) and manifest.csv; returns set_dir."""
+    manifest = set_dir / "manifest.csv"
+    if manifest.exists():
+        return set_dir
+    root = unpack_packages(set_dir)
+    speech = utterances(root)
+    noises = {kind: dict(_readable(path for pattern in patterns for path in root.glob(pattern)))
+              for kind, patterns in NOISE.items()}
+    rows = []
+    for kind, clips in noises.items():
+        for name, clean in speech.items():
+            path = _rank(clips, name)[0]
+            noise = clips[path]
+            offset = zlib.crc32(name.encode()) % noise.size
+            noise = np.roll(np.resize(noise, clean.size + offset), -offset)[:clean.size]
+            for snr in SNRS_DB:
+                scaled = noise * np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr / 10))
+                noisy = clean + scaled
+                peak = max(1.0, np.abs(noisy).max() / 0.99)  # no clipping at full scale
+                relative = Path(f"{kind}_{snr}dB") / f"{name}.wav"
+                for folder, audio in (("noisy", noisy), ("clean", clean)):
+                    (set_dir / folder / relative).parent.mkdir(parents=True, exist_ok=True)
+                    sf.write(set_dir / folder / relative, audio / peak, RATE, subtype="FLOAT")
+                rows.append(dict(file=str(relative), kind=kind, snr_db=snr, speech=name,
+                                 noise=str(path.relative_to(root))))
+    with open(manifest, "w", newline="") as f:
+        writer = csv.DictWriter(f, fieldnames=list(rows[0]))
+        writer.writeheader()
+        writer.writerows(rows)
+    print(f"{len(rows)} noisy/clean pairs from {len(speech)} utterances in {set_dir}")
+    return set_dir
+
+
+def group_scores(rows, manifest) -> dict:
+    """{group: mean scores} for each noise kind and SNR, each kind, and all pairs."""
+    where = {m["file"]: m for m in manifest}
+    groups = collections.defaultdict(list)
+    for row in rows:
+        if "error" in row:
+            continue
+        m = where[row["file"]]
+        for group in (f"{m['kind']} {m['snr_db']} dB", m["kind"], "all"):
+            groups[group].append(row)
+    out = {}
+    for group, members in groups.items():
+        mean = {k: float(np.nanmean([r[k] for r in members]))
+                for k in ("si_snr", "mixture_si_snr", "pesq", "mixture_pesq", "stoi",
+                          "mixture_stoi")}
+        out[group] = {"pairs": len(members), "si_snri": mean["si_snr"] - mean["mixture_si_snr"],
+                      **mean}
+    return out
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("runs", nargs="+", help="run workdirs (or anything inference.load takes)")
+    parser.add_argument("--set_dir", type=Path,
+                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    parser.add_argument("--json", type=Path, help="write every run's table here")
+    args = parser.parse_args()
+    logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
+    set_dir = build_set(args.set_dir)
+    with open(set_dir / "manifest.csv", newline="") as f:
+        manifest = list(csv.DictReader(f))
+    results = {}
+    for run in args.runs:
+        denoiser = inference.load(run)
+        rows, _ = evaluate_folders(denoiser, set_dir / "noisy", set_dir / "clean")
+        table = results[run] = group_scores(rows, manifest)
+        print(f"\n{run} (step {denoiser.step}): {table['all']['pairs']} pairs")
+        print(f"{'':16} {'pairs':>5} {'SI-SNRi':>8} {'PESQ in -> out':>16} {'STOI in -> out':>16}")
+        for group, s in table.items():
+            print(f"{group:16} {s['pairs']:5d} {s['si_snri']:8.2f} "
+                  f"{s['mixture_pesq']:7.2f} -> {s['pesq']:4.2f} "
+                  f"{s['mixture_stoi']:7.3f} -> {s['stoi']:5.3f}")
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()
