@@ -27,7 +27,6 @@ and of the estimate, per kind and SNR. Recordings that cannot be read are left
 out with a warning naming them.
 """
 import argparse
-import collections
 import csv
 import json
 import logging
@@ -171,7 +170,9 @@ def build_set(set_dir: Path) -> Path:
 def group_scores(rows, manifest) -> dict:
     """{group: mean scores} for each noise kind and SNR, each kind, and all pairs."""
     where = {m["file"]: m for m in manifest}
-    groups = collections.defaultdict(list)
+    groups = {group: [] for kind in NOISE for group in
+              (f"{kind} {snr} dB" for snr in SNRS_DB)} | {kind: [] for kind in NOISE}
+    groups["all"] = []
     for row in rows:
         if "error" in row:
             continue
@@ -180,6 +181,8 @@ def group_scores(rows, manifest) -> dict:
             groups[group].append(row)
     out = {}
     for group, members in groups.items():
+        if not members:
+            continue
         mean = {k: float(np.nanmean([r[k] for r in members]))
                 for k in ("si_snr", "mixture_si_snr", "pesq", "mixture_pesq", "stoi",
                           "mixture_stoi")}

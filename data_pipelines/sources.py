@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from data_pipelines.audio import AudioError, example, read_audio
+from data_pipelines.audio import INT16_SCALE, AudioError, example, read_audio
 
 log = logging.getLogger(__name__)
 AUDIO_SUFFIXES = (".wav", ".flac")
@@ -85,8 +85,8 @@ def unpaired_examples(speech, noise_paths, rate: int, what: str):
     """(key, example) from (file_id, speaker, clean_path) tuples and noise files.
 
     Each utterance gets a noise file and a start in it, both fixed by its
-    file_id (an unusable noise file is left out once, logged, and the next one
-    taken); the noise is looped to the utterance's length and added at its own
+    file_id (an unusable noise file, unreadable or silent, is left out once,
+    logged, and the next one taken); the noise is looped to the utterance's length and added at its own
     level. The training pipeline re-pairs speech and noise at random SNRs
     anyway: this pairing only gives every example a noise to carry.
     """
@@ -99,7 +99,10 @@ def unpaired_examples(speech, noise_paths, rate: int, what: str):
             if path in unusable:
                 continue
             try:
-                return read_audio(path, rate)
+                noise = read_audio(path, rate)
+                if np.abs(noise).max() < 1 / INT16_SCALE:
+                    raise AudioError(f"{path}: silent (no sample reaches one 16-bit step)")
+                return noise
             except AudioError as err:
                 unusable.add(path)
                 log.warning("%s: noise file left out: %s", what, err)

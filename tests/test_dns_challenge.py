@@ -3,6 +3,7 @@ import zlib
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 from data_pipelines.dns_challenge import DnsChallenge
 
@@ -18,6 +19,7 @@ def manual_dir(tmp_path_factory, write_audio):
     write_audio(root / "noise/door_knock_1.wav", seconds=0.02, seed=500)  # shorter: looped
     write_audio(root / "noise/AirConditioner_2.wav", rate=48000, channels=2, seed=501)
     (root / "noise/Typing_3.wav").write_bytes(b"corrupt")
+    sf.write(root / "noise/Silence_4.wav", np.zeros(800), 16000)
     test = root / "test_set/synthetic/no_reverb"
     for i in range(4):
         write_audio(test / f"noisy/clnsp{i}_train_6900{i}_1_snr15_tl-21_fileid_{i}.wav", seed=600 + i)
@@ -51,9 +53,10 @@ def test_every_utterance_carries_usable_noise_and_the_bad_file_is_named(built):
             # 320 samples of the short noise or 800 of another: never silent.
             assert np.count_nonzero(ex["noise"]) > 600
             np.testing.assert_array_equal(ex["noisy"].astype(np.int32), ex["clean"] + ex["noise"])
-    left_out = [m for m in messages if "noise file left out" in m]
-    assert len(left_out) <= 2 and all("noise/Typing_3.wav: not readable audio" in m
-                                      for m in left_out)
+    left_out = [m for m in messages if "noise file left out" in m and "train" in m]
+    assert len(left_out) == 2  # each bad file once, in a split of 118 utterances
+    assert any("noise/Typing_3.wav: not readable audio" in m for m in left_out)
+    assert any("noise/Silence_4.wav: silent" in m for m in left_out)
 
 
 def test_test_set_pairs_by_fileid_and_names_the_missing_one(built):

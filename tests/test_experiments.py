@@ -1,0 +1,27 @@
+"""Every experiment's config names real fields with accepted values."""
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+from tasnet_jax.train import _sections
+
+EXPERIMENTS = sorted((Path(__file__).resolve().parent.parent / "experiments").glob("*.py"))
+
+
+@pytest.mark.parametrize("path", EXPERIMENTS, ids=lambda p: p.stem)
+def test_experiment_config_builds(path):
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    model, mixing, optim = _sections(module.get_config())
+    assert model.sample_rate in (8000, 16000) and mixing.segment_seconds > 0
+    assert optim.learning_rate > 0
+
+
+def test_robust_experiments_turn_every_augmentation_on():
+    from experiments.embedded_robust import get_config
+    _, mixing, _ = _sections(get_config())
+    assert mixing.max_noises > 1
+    assert all(getattr(mixing, f) > 0 for f in ("speed_prob", "reverb_prob", "noise_reverb_prob",
+                                                 "channel_prob", "lowpass_prob", "clip_prob"))
