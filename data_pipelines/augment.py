@@ -8,6 +8,9 @@ Stages, each with a probability and ranges in MixingConfig:
 
     speed     the utterance resampled by a factor near 1 (tempo and pitch, as
               sox's `speed`; soxr does the resampling)
+    voice     the speech alone (target too) through random shelves and peaks:
+              voices and microphones differ in spectral balance, so the
+              model must not take bass or hiss as a sign of noise
     noises    1 to `max_noises` noise clips, each at its own level
     reverb    speech convolved with a room impulse response made on the fly;
               the target keeps the direct path and the first 50 ms (early
@@ -135,6 +138,9 @@ def make_example(rng: np.random.Generator, speech: np.ndarray, noises: list[np.n
         speech = speed(speech, rng.uniform(*mixing.speed_factor), rate)
     speech, length = crop_or_pad(rng, speech, segment)
     speech = speech.astype(np.float64)
+    if rng.random() < mixing.speech_eq_prob:  # voices differ in spectral balance
+        speech = scipy.signal.sosfilt(random_channel(rng, rate, mixing.channel_gain_db, 0, (1, 1)),
+                                      speech)
     valid = np.arange(segment) < length
 
     count = rng.integers(1, min(mixing.max_noises, len(noises)) + 1)

@@ -40,6 +40,7 @@ class MixingConfig:
     extra_noise_db: tuple[float, float] = (-10.0, 0.0)  # each clip after the first, to the first
     speed_prob: float = 0.0
     speed_factor: tuple[float, float] = (0.9, 1.1)  # > 1: faster and higher
+    speech_eq_prob: float = 0.0  # the speech alone through shelves and peaks (channel_gain_db)
     reverb_prob: float = 0.0  # speech in a room; the target keeps the first 50 ms
     noise_reverb_prob: float = 0.0  # the noise in a room of its own
     rt60_s: tuple[float, float] = (0.2, 1.0)

@@ -24,6 +24,11 @@ class OptimConfig:
     plateau_factor: float = 0.5
     min_learning_rate: float = 1e-8
     early_stop_patience: int = 10  # evaluations without improvement before training stops
+    # A short run gains from ending at a low rate: after `decay_begin_step`
+    # updates, every update is scaled down linearly to 0 over `decay_steps`
+    # (0: no decay, the paper's schedule alone).
+    decay_begin_step: int = 0
+    decay_steps: int = 0
 
     def __post_init__(self):
         if self.name not in OPTIMIZERS:
@@ -35,6 +40,9 @@ class OptimConfig:
         if not 0 < self.plateau_factor < 1:
             raise ValueError(f"OptimConfig.plateau_factor must lie in (0, 1), got "
                              f"{self.plateau_factor}")
+        for name in ("decay_begin_step", "decay_steps"):
+            if getattr(self, name) < 0:
+                raise ValueError(f"OptimConfig.{name} must be >= 0, got {getattr(self, name)}")
         for name in ("plateau_patience", "early_stop_patience"):
             if getattr(self, name) < 1:
                 raise ValueError(f"OptimConfig.{name} must be >= 1, got {getattr(self, name)}")
@@ -43,6 +51,11 @@ class OptimConfig:
 def make_optimizer(config: OptimConfig) -> optax.GradientTransformation:
     optimizer = optax.inject_hyperparams(OPTIMIZERS[config.name])(
         learning_rate=config.learning_rate)
+    if config.decay_steps:
+        # Its own step count (in the optimizer state, so checkpoints carry it);
+        # the plateau schedule keeps changing the injected rate on top.
+        decay = optax.linear_schedule(1.0, 0.0, config.decay_steps, config.decay_begin_step)
+        optimizer = optax.chain(optimizer, optax.scale_by_schedule(decay))
     if config.clip_norm:
         optimizer = optax.chain(optax.clip_by_global_norm(config.clip_norm), optimizer)
     return optimizer

@@ -48,7 +48,24 @@ def test_clipping_bounds_the_global_norm():
     np.testing.assert_allclose(optax.tree.norm(updates), 5.0, rtol=1e-6)
 
 
+def test_final_decay_scales_updates_down_linearly_after_its_start():
+    optimizer = make_optimizer(OptimConfig(name="sgd", learning_rate=1.0, clip_norm=0,
+                                           decay_begin_step=2, decay_steps=4))
+    params = {"w": jnp.zeros(1)}
+    state = optimizer.init(params)
+    sizes = []
+    for _ in range(7):
+        updates, state = optimizer.update({"w": jnp.ones(1)}, state, params)
+        sizes.append(float(-updates["w"][0]))
+    np.testing.assert_allclose(sizes, [1, 1, 1, 0.75, 0.5, 0.25, 0], atol=1e-6)
+    # The plateau schedule still halves the rate on top of the decay.
+    updates, _ = optimizer.update({"w": jnp.ones(1)}, with_learning_rate(
+        optimizer.init(params), 0.5), params)
+    assert float(-updates["w"][0]) == pytest.approx(0.5)
+
+
 @pytest.mark.parametrize("change,message", [
+    ({"decay_steps": -1}, "decay_steps"),
     ({"name": "lion"}, "name='lion'"), ({"learning_rate": 0}, "learning_rate"),
     ({"plateau_factor": 1.5}, "plateau_factor"), ({"early_stop_patience": 0}, "early_stop"),
 ])
