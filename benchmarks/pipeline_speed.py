@@ -6,23 +6,28 @@ Measures, on tiny_noisy_speech (built in a temporary folder unless --data_dir
 is given), examples per second of: (1) the training pipeline alone, without
 augmentation and with every stage on for every example (speed, 3 noises,
 rooms for speech and noise, microphone and low-pass, clipping); (2) a jitted
-forward + backward pass of the small Conv-TasNet on a fixed batch, the work a
+forward + backward pass of the quickstart's Conv-TasNet on a fixed batch, the work a
 training step will do (no optimizer yet); (3) the augmented pipeline feeding
 the model. If (3) is close to (2), input is not the bottleneck.
 """
 import argparse
 import dataclasses
+import sys
 import tempfile
 import time
+from pathlib import Path
 
 import jax
 import jax.numpy as jnp
 import tensorflow_datasets as tfds
 
-from data_pipelines.pipeline import MixingConfig, train_dataset
-from data_pipelines.prepare import prepare
-from tasnet_jax.losses import neg_si_snr
-from tasnet_jax.model import ConvTasNet, small_config
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from data_pipelines.pipeline import MixingConfig, train_dataset  # noqa: E402
+from data_pipelines.prepare import prepare  # noqa: E402
+from experiments.quickstart import get_config  # noqa: E402
+from tasnet_jax.losses import neg_si_snr  # noqa: E402
+from tasnet_jax.model import ConvTasNet, ConvTasNetConfig  # noqa: E402
 
 
 def rate(step, batches, batch_size):
@@ -53,7 +58,7 @@ def main():
 
     plain_batches, batches = stream(plain), stream(augmented)
 
-    model = ConvTasNet(small_config())
+    model = ConvTasNet(ConvTasNetConfig(**get_config().model))
     first = next(batches)
     params = model.init(jax.random.key(0), first["mixture"])
 
@@ -75,7 +80,7 @@ def main():
     model_rate = rate(model_only, args.batches, args.batch_size)
     fed = rate(together, args.batches, args.batch_size)
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; batch {args.batch_size} x "
-          f"{args.segment_seconds} s at 16 kHz; small Conv-TasNet")
+          f"{args.segment_seconds} s at 16 kHz; the quickstart's Conv-TasNet")
     print(f"pipeline alone            {pipeline:9.1f} examples/s")
     print(f"pipeline, all augmented   {augmented_rate:9.1f} examples/s")
     print(f"model fwd+bwd alone       {model_rate:9.1f} examples/s")

@@ -23,7 +23,9 @@ Every utterance is mixed with one noise of each kind at 0 and 5 dB SNR
 (noise looped to the utterance's length, choices fixed by names), 192 pairs
 at 16 kHz. Each run's best checkpoint denoises them (tasnet_jax.evaluate_files);
 the table gives the SI-SNR improvement, and PESQ and STOI of the noisy input
-and of the estimate, per kind and SNR. Recordings that cannot be read are left
+and of the estimate, per kind and SNR. A last line says how much of clean
+speech, real and synthetic, the model leaves alone (SI-SNR of its output on
+a clean input). Recordings that cannot be read are left
 out with a warning naming them.
 """
 import argparse
@@ -39,7 +41,8 @@ import soundfile as sf
 
 from data_pipelines.audio import AudioError, read_audio
 from tasnet_jax import inference
-from tasnet_jax.evaluate_files import evaluate_folders
+from data_pipelines.tiny_noisy_speech.tiny_noisy_speech import SPEECH_DIR
+from tasnet_jax.evaluate_files import evaluate_folders, si_snr_db
 
 log = logging.getLogger("real_recordings")
 RATE = 16000
@@ -191,12 +194,24 @@ def group_scores(rows, manifest) -> dict:
     return out
 
 
+def clean_kept_db(denoiser, paths) -> float:
+    """Mean SI-SNR of the speech estimate against its input when the input is
+    clean speech: how much of a voice the model leaves alone."""
+    kept = []
+    for path in paths:
+        speech = read_audio(path, denoiser.sample_rate)
+        kept.append(si_snr_db(denoiser(speech)[0], speech))
+    return float(np.mean(kept))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", help="run workdirs (or anything inference.load takes)")
     parser.add_argument("--set_dir", type=Path,
                         default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
     parser.add_argument("--json", type=Path, help="write every run's table here")
+    parser.add_argument("--chunk_seconds", type=float, default=10.0,
+                        help="the denoiser's piece length (longer recordings are chunked)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     set_dir = build_set(args.set_dir)
@@ -204,15 +219,24 @@ def main():
         manifest = list(csv.DictReader(f))
     results = {}
     for run in args.runs:
-        denoiser = inference.load(run)
+        denoiser = inference.load(run, chunk_seconds=args.chunk_seconds)
         rows, _ = evaluate_folders(denoiser, set_dir / "noisy", set_dir / "clean")
         table = results[run] = group_scores(rows, manifest)
+        real_speech = sorted((set_dir / "clean" / f"{next(iter(NOISE))}_{SNRS_DB[0]}dB").glob("*"))
+        table["clean kept"] = {
+            "real_db": clean_kept_db(denoiser, real_speech),
+            "synthetic_db": clean_kept_db(denoiser, sorted(SPEECH_DIR.glob("test/*/*.flac")))}
         print(f"\n{run} (step {denoiser.step}): {table['all']['pairs']} pairs")
         print(f"{'':16} {'pairs':>5} {'SI-SNRi':>8} {'PESQ in -> out':>16} {'STOI in -> out':>16}")
         for group, s in table.items():
+            if group == "clean kept":
+                continue
             print(f"{group:16} {s['pairs']:5d} {s['si_snri']:8.2f} "
                   f"{s['mixture_pesq']:7.2f} -> {s['pesq']:4.2f} "
                   f"{s['mixture_stoi']:7.3f} -> {s['stoi']:5.3f}")
+        kept = table["clean kept"]
+        print(f"clean speech in, SI-SNR of what comes out: real {kept['real_db']:.2f} dB, "
+              f"synthetic (the corpus's test voices) {kept['synthetic_db']:.2f} dB")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 

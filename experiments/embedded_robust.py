@@ -4,11 +4,13 @@
     python benchmarks/real_recordings.py runs/embedded_robust
 
 The same data and augmentations as the quickstart (tiny_noisy_speech 2.0,
-1-3 noises, rooms, microphones, speed, clipping), with a model of 1.9M
-parameters (N=256, B=128, H=256, Sc=128, P=3, X=8, R=2: receptive field
-1.0 s) on 2 s segments, batch 8, 5,000 steps with validation every 250 and
-the plateau schedule. Sized for about 2 hours on a 2-core CPU; minutes on a
-GPU (raise global_batch_size there). Nothing is downloaded.
+1-3 noises, rooms, microphones, voices, speed, clipping) and the quickstart's
+2 ms encoder hop, with a model of 1.73M parameters (N=256, L=32, S=16, B=128,
+H=256, Sc=128, P=3, X=8, R=2: receptive field 1.0 s) on 2 s segments, batch
+8, 5,000 steps with validation every 250 and the plateau schedule, the rate
+decaying over the last 1,500. Sized for about 2 hours on the 2-core CPU
+(RESULTS.md has the measured step time); a GPU takes minutes (raise
+global_batch_size there). Nothing is downloaded.
 """
 import dataclasses
 import sys
@@ -25,12 +27,15 @@ from tasnet_jax.train import default_config  # noqa: E402
 def get_config():
     config = default_config()
     config.model = dataclasses.asdict(ConvTasNetConfig(
-        n_filters=256, bottleneck_channels=128, hidden_channels=256, skip_channels=128,
-        blocks_per_repeat=8, repeats=2))
+        n_filters=256, filter_length=32, stride=16, bottleneck_channels=128,
+        hidden_channels=256, skip_channels=128, blocks_per_repeat=8, repeats=2))
     config.mixing.segment_seconds = 2.0
     config.mixing.shuffle_buffer = 1024
     config.mixing.update(ROBUST_MIXING)
+    config.optim.learning_rate = 2e-3
     config.optim.early_stop_patience = 8
+    config.optim.decay_begin_step = 3_500
+    config.optim.decay_steps = 1_500
     config.num_steps = 5_000
     config.log_every_steps = 25
     config.eval_every_steps = 250

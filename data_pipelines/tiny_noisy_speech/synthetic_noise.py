@@ -122,7 +122,7 @@ def _bursts(rng, n):
     return _shaped(rng, n, rng.uniform(0, 2)) * _envelope(rng, n)
 
 
-def _note(rng, freq, length, timbre):
+def _note(freq, length, timbre):
     """A note with harmonics weighted by `timbre` and an attack-decay envelope."""
     t = np.arange(length) / RATE
     vibrato = 1 + timbre["vibrato"] * np.sin(2 * np.pi * 5.5 * t)
@@ -145,14 +145,16 @@ def _drum(rng, kind, length):
         sweep = 2 * np.pi * np.cumsum(50 + 100 * np.exp(-t / 0.03)) / RATE
         return np.sin(sweep) * np.exp(-t / 0.15)
     if kind == "snare":
-        return (rng.standard_normal(length) + 0.5 * np.sin(2 * np.pi * 190 * t)) * np.exp(-t / 0.07)
+        body = 0.5 * np.sin(2 * np.pi * 190 * t)
+        return (rng.standard_normal(length) + body) * np.exp(-t / 0.07)
     return np.diff(rng.standard_normal(length + 1)) * np.exp(-t / 0.02)  # hi-hat: bright noise
 
 
 def _music(rng, n):
     beat = int(RATE * 60 / rng.uniform(70, 170))
     root = 110 * 2 ** (rng.integers(0, 12) / 12)
-    scale = np.array([0, 2, 4, 5, 7, 9, 11]) if rng.random() < 0.6 else np.array([0, 2, 3, 5, 7, 8, 10])
+    major, minor = np.array([0, 2, 4, 5, 7, 9, 11]), np.array([0, 2, 3, 5, 7, 8, 10])
+    scale = major if rng.random() < 0.6 else minor
     out = np.zeros(n + 8 * beat)
     parts = [("chords", _timbre(rng), 4), ("bass", _timbre(rng), 2), ("melody", _timbre(rng), 1)]
     drums = rng.random() < 0.7
@@ -162,18 +164,21 @@ def _music(rng, n):
             for step in range(0, 4, beats):
                 start = (bar * 4 + step) * beat
                 if name == "chords":
-                    pitches = [scale[(degree + k) % 7] + 12 * ((degree + k) // 7) for k in (0, 2, 4)]
+                    pitches = [scale[(degree + k) % 7] + 12 * ((degree + k) // 7)
+                               for k in (0, 2, 4)]
                     freqs = [2 * root * 2 ** (p / 12) for p in pitches]
                 elif name == "bass":
                     freqs = [root / 2 * 2 ** (scale[degree] / 12)]
                 else:
-                    freqs = [4 * root * 2 ** (scale[rng.integers(0, 7)] / 12)] if rng.random() < 0.8 else []
+                    rest = rng.random() >= 0.8  # now and then the melody pauses
+                    freqs = [] if rest else [4 * root * 2 ** (scale[rng.integers(0, 7)] / 12)]
                 for freq in freqs:
-                    out[start:start + beats * beat] += 0.5 * _note(rng, freq, beats * beat, timbre)
+                    out[start:start + beats * beat] += 0.5 * _note(freq, beats * beat, timbre)
         if drums:
             for step in range(8):
                 start = bar * 4 * beat + step * beat // 2
-                hits = ["hat"] + (["kick"] if step in (0, 4) else []) + (["snare"] if step in (2, 6) else [])
+                hits = (["hat"] + (["kick"] if step in (0, 4) else [])
+                        + (["snare"] if step in (2, 6) else []))
                 for hit in hits:
                     out[start:start + beat] += 0.4 * _drum(rng, hit, beat)
     return out[:n]
