@@ -7,7 +7,7 @@ from data_pipelines import prepare
 def test_tiny_corpus_prepares_with_nothing_downloaded(tmp_path, capsys):
     prepare.main(["tiny_noisy_speech", "--data_dir", str(tmp_path)])
     out = capsys.readouterr().out
-    assert "tiny_noisy_speech/1.0.0 ready" in out and "train: 108" in out
+    assert "tiny_noisy_speech/2.0.0 ready" in out and "train: 576" in out
 
 
 def test_a_corpus_without_its_folder_says_where_to_get_it(tmp_path):

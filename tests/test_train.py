@@ -15,7 +15,7 @@ import numpy as np
 import pytest
 
 from tasnet_jax.checkpoints import Checkpoints
-from tasnet_jax.model import ConvTasNet, small_config
+from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.optim import make_optimizer, OptimConfig
 from tasnet_jax.parallel import make_mesh
 from tasnet_jax.step import create_train_state
@@ -46,9 +46,14 @@ def _launch(workdir, data_dir):
 
 
 def _final_state(workdir):
-    model = ConvTasNet(small_config(**TINY_MODEL))
-    like = create_train_state(model, make_optimizer(OptimConfig()), jax.random.key(0),
-                              jnp.zeros((1, 16)), make_mesh(jax.devices()[:1]))
+    """The latest checkpoint of a run of the quickstart with the tiny model."""
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from quickstart import get_config
+
+    config = get_config()
+    model = ConvTasNet(ConvTasNetConfig(**{**config.model, **TINY_MODEL}))
+    like = create_train_state(model, make_optimizer(OptimConfig(**config.optim)),
+                              jax.random.key(0), jnp.zeros((1, 32)), make_mesh(jax.devices()[:1]))
     checkpoints = Checkpoints(Path(workdir) / "checkpoints", asynchronous=False)
     state, record = checkpoints.restore(checkpoints.latest_step(), like)
     checkpoints.close()
