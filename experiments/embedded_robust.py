@@ -7,9 +7,9 @@ The same data and augmentations as the quickstart (tiny_noisy_speech 2.0,
 1-3 noises, rooms, microphones, voices, speed, clipping) and the quickstart's
 2 ms encoder hop, with a model of 1.73M parameters (N=256, L=32, S=16, B=128,
 H=256, Sc=128, P=3, X=8, R=2: receptive field 1.0 s) on 2 s segments, batch
-8, 5,000 steps with validation every 250 and the plateau schedule, the rate
-decaying over the last 1,500. Sized for about 2 hours on the 2-core CPU
-(RESULTS.md has the measured step time); a GPU takes minutes (raise
+8, 4,000 steps with validation every 250 and the plateau schedule, the rate
+decaying over the last 1,200. On the 2-core CPU a step takes 1.7-2 s
+(RESULTS.md), about 2 h 10 min in all; a GPU takes minutes (raise
 global_batch_size there). Nothing is downloaded.
 """
 import dataclasses
@@ -34,9 +34,9 @@ def get_config():
     config.mixing.update(ROBUST_MIXING)
     config.optim.learning_rate = 2e-3
     config.optim.early_stop_patience = 8
-    config.optim.decay_begin_step = 3_500
-    config.optim.decay_steps = 1_500
-    config.num_steps = 5_000
+    config.optim.decay_begin_step = 2_800
+    config.optim.decay_steps = 1_200
+    config.num_steps = 4_000
     config.log_every_steps = 25
     config.eval_every_steps = 250
     config.checkpoint_every_steps = 125
