@@ -25,8 +25,8 @@ at 16 kHz. Each run's best checkpoint denoises them (tasnet_jax.evaluate_files);
 the table gives the SI-SNR improvement, and PESQ and STOI of the noisy input
 and of the estimate, per kind and SNR. A last line says how much of clean
 speech, real and synthetic, the model leaves alone (SI-SNR of its output on
-a clean input). Recordings that cannot be read are left
-out with a warning naming them.
+a clean input). Recordings that cannot be read are left out with a warning
+naming them.
 """
 import argparse
 import csv
@@ -40,9 +40,10 @@ import numpy as np
 import soundfile as sf
 
 from data_pipelines.audio import AudioError, read_audio
-from tasnet_jax import inference
 from data_pipelines.tiny_noisy_speech.tiny_noisy_speech import SPEECH_DIR
+from tasnet_jax import inference
 from tasnet_jax.evaluate_files import evaluate_folders, si_snr_db
+from tasnet_jax.metrics import summarize
 
 log = logging.getLogger("real_recordings")
 RATE = 16000
@@ -184,13 +185,10 @@ def group_scores(rows, manifest) -> dict:
             groups[group].append(row)
     out = {}
     for group, members in groups.items():
-        if not members:
-            continue
-        mean = {k: float(np.nanmean([r[k] for r in members]))
-                for k in ("si_snr", "mixture_si_snr", "pesq", "mixture_pesq", "stoi",
-                          "mixture_stoi")}
-        out[group] = {"pairs": len(members), "si_snri": mean["si_snr"] - mean["mixture_si_snr"],
-                      **mean}
+        if members:
+            mean = summarize([{k: v for k, v in r.items() if k != "file"} for r in members])
+            out[group] = {"pairs": len(members),
+                          "si_snri": mean["si_snr"] - mean["mixture_si_snr"], **mean}
     return out
 
 

@@ -2,9 +2,9 @@
 
 Training remixes: the speech of one example meets the noise of one to a few
 others at an SNR and a gain drawn per example, cropped to a segment, and
-augmented on the host (augment.py: speed, reverberation, microphone colouring,
-clipping). Evaluation keeps the
-corpus's own noisy/clean pairs at full length. Both yield numpy-ready dicts:
+augmented on the host (augment.py: speed, voices, rooms, microphones,
+clipping). Evaluation keeps the corpus's own noisy/clean pairs at full
+length. Both yield numpy-ready dicts:
 
     mixture  float32 [batch, samples]
     sources  float32 [batch, 2, samples]   speech, noise; mixture = their sum
@@ -12,9 +12,9 @@ corpus's own noisy/clean pairs at full length. Both yield numpy-ready dicts:
 
 Training data is a pure function of (seed, step): every random choice comes
 from a numpy Generator seeded by (seed, the example's position in the
-stream), and the shuffles have fixed seeds, so a run resumed at step k sees what an unbroken
-run would have seen from step k on. Each process reads its own disjoint slice
-of the split (tfds.split_for_jax_process).
+stream), and the shuffles have fixed seeds, so a run resumed at step k sees
+what an unbroken run would have seen from step k on. Each process reads its
+own disjoint slice of the split (tfds.split_for_jax_process).
 """
 import dataclasses
 

@@ -86,8 +86,8 @@ def unpaired_examples(speech, noise_paths, rate: int, what: str):
 
     Each utterance gets a noise file and a start in it, both fixed by its
     file_id (an unusable noise file, unreadable or silent, is left out once,
-    logged, and the next one taken); the noise is looped to the utterance's length and added at its own
-    level. The training pipeline re-pairs speech and noise at random SNRs
+    logged, and the next one taken); the noise is looped to the utterance's
+    length and added at its own level. The training pipeline re-pairs speech and noise at random SNRs
     anyway: this pairing only gives every example a noise to carry.
     """
     tally = _Tally(what)

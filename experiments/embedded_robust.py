@@ -18,21 +18,19 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from experiments.quickstart import ROBUST_MIXING  # noqa: E402
+from experiments import quickstart  # noqa: E402
 from tasnet_jax.launch import launch  # noqa: E402
 from tasnet_jax.model import ConvTasNetConfig  # noqa: E402
-from tasnet_jax.train import default_config  # noqa: E402
 
 
 def get_config():
-    config = default_config()
+    config = quickstart.get_config()  # its corpus, augmentations and optimizer
     config.model = dataclasses.asdict(ConvTasNetConfig(
         n_filters=256, filter_length=32, stride=16, bottleneck_channels=128,
         hidden_channels=256, skip_channels=128, blocks_per_repeat=8, repeats=2))
     config.mixing.segment_seconds = 2.0
     config.mixing.shuffle_buffer = 1024
-    config.mixing.update(ROBUST_MIXING)
-    config.optim.learning_rate = 2e-3
+    config.global_batch_size = 8
     config.optim.early_stop_patience = 8
     config.optim.decay_begin_step = 2_800
     config.optim.decay_steps = 1_200
@@ -40,7 +38,6 @@ def get_config():
     config.log_every_steps = 25
     config.eval_every_steps = 250
     config.checkpoint_every_steps = 125
-    config.keep_best = 2
     return config
 
 

@@ -1,6 +1,6 @@
 """tiny_noisy_speech: the embedded default corpus, for the quickstart and the tests.
 
-What it is: 228 utterances (11.2 minutes) of SYNTHETIC speech, 38 voices from
+What it is: 228 utterances (11.6 minutes) of SYNTHETIC speech, 38 voices from
 the espeak-ng, flite and festival speech synthesizers (English accents and
 other languages' voices, formant, diphone, unit-selection and HTS synthesis,
 each with its own rate and pitch) reading 64 sentences written for this
