@@ -7,7 +7,9 @@
 `load` reads the model's config saved with the checkpoint, so nothing about
 the model has to be repeated. Recordings longer than `chunk_seconds` are
 separated in overlapping pieces (`chunking.py`), several pieces or short
-recordings per jit-compiled batch, on the default device.
+recordings per jit-compiled batch, on the default device. The sources come
+out at the recording's level (`mixture_gain`), as the training loss does not
+fix it.
 """
 import dataclasses
 from collections.abc import Callable, Sequence
@@ -34,6 +36,7 @@ class Denoiser:
     chunk_seconds: float = 10.0  # longer recordings are split (bounds memory)
     fade_seconds: float = 0.05  # cross-fade between pieces
     batch_size: int = 4  # pieces per model call
+    match_level: bool = True  # outputs at the input's level and sign (mixture_gain)
 
     def __post_init__(self):
         if self.chunk_seconds <= 0 or self.fade_seconds <= 0 or self.batch_size < 1:
@@ -86,14 +89,34 @@ class Denoiser:
                     outputs[index][:, piece.start:piece.start + piece.length] += kept
                 if progress is not None:
                     progress(sum(piece.advance for _, piece in batch))
+        if self.match_level:
+            outputs = [out * mixture_gain(out, wav) for out, wav in zip(outputs, recordings)]
         return outputs
+
+
+def mixture_gain(sources: np.ndarray, mixture: np.ndarray) -> np.float32:
+    """The gain that brings separated sources [n_src, samples] to their mixture's
+    level and sign: least squares of the mixture on the sources' sum (on the
+    speech alone for a speech-only model, noise being uncorrelated with it).
+
+    Negative SI-SNR leaves a model's output gain and sign free: a decoder that
+    scales everything by -4 scores the same, and the models trained here do
+    come out 4-5 times too loud, some inverted, which clips once written to a
+    file. Sources that sum to silence keep gain 1.
+    """
+    total = sources.sum(0, dtype=np.float64)
+    energy = float(np.dot(total, total))
+    if energy <= 0:
+        return np.float32(1)
+    return np.float32(np.dot(mixture.astype(np.float64), total) / energy)
 
 
 def load(path, which="best", **options) -> Denoiser:
     """The model of a run's `which` checkpoint: "best" (by validation SI-SNR),
     "latest", or a step number. `path` is the run's workdir or its
     checkpoints/, or an Asteroid ConvTasNet file (`which` does not apply).
-    `options` go to the Denoiser (chunk_seconds, fade_seconds, batch_size)."""
+    `options` go to the Denoiser (chunk_seconds, fade_seconds, batch_size,
+    match_level)."""
     path = Path(path)
     if path.is_file():
         from tasnet_jax.convert import load_asteroid

