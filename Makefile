@@ -1,6 +1,7 @@
 # Two entry points for a fresh machine; each builds the virtual environment it needs.
 #   make demo   install, train the quickstart model on the embedded corpus, denoise a sample
-#               (in the test phase, and again with the tasnet-jax command)
+#               (in the test phase, again with the tasnet-jax command, and with the
+#               GPU-trained model in pretrained/embedded_robust)
 #   make test   install with the test extras (PyTorch + Asteroid reference) and run the tests
 PYTHON ?= python3
 VENV := .venv
@@ -26,6 +27,8 @@ demo: $(VENV)/.base
 	$(BIN)/python experiments/quickstart.py --workdir runs/quickstart
 	$(BIN)/tasnet-jax denoise runs/quickstart runs/quickstart/samples/noisy.wav \
 		-o runs/quickstart/denoised --overwrite --quiet
+	$(BIN)/tasnet-jax denoise pretrained/embedded_robust runs/quickstart/samples/noisy.wav \
+		-o runs/quickstart/denoised_by_pretrained --overwrite --quiet
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q
