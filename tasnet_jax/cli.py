@@ -2,11 +2,12 @@
 
     tasnet-jax denoise CHECKPOINT IN... -o OUT [--which best|latest|STEP] [--save-noise]
     tasnet-jax evaluate CHECKPOINT --noisy DIR --clean DIR [--csv FILE]
-    tasnet-jax convert ASTEROID_FILE WORKDIR
+    tasnet-jax convert ASTEROID_FILE_OR_HUB_ID WORKDIR
     tasnet-jax stream CHECKPOINT IN -o OUT [--block-ms 10]     (IN, OUT: a file or - for raw PCM)
 
-CHECKPOINT is a run's workdir (or its checkpoints/ folder) or an Asteroid
-ConvTasNet file. Exit status: 0 when everything was done, 1 when some files
+CHECKPOINT is a run's workdir (or its checkpoints/ folder), an Asteroid
+ConvTasNet file, or a Hugging Face Hub id of one (owner/name[@revision]; cached
+by huggingface_hub, HF_HUB_OFFLINE=1 reads the cache only). Exit status: 0 when everything was done, 1 when some files
 failed (each is named on stderr), 2 when nothing could start (a bad
 checkpoint or argument).
 """
@@ -138,7 +139,8 @@ def _parser() -> argparse.ArgumentParser:
     def with_checkpoint(name, help):
         command = commands.add_parser(name, help=help)
         command.add_argument("checkpoint", help="a run's workdir, its checkpoints/ folder, "
-                             "or an Asteroid ConvTasNet file")
+                             "an Asteroid ConvTasNet file, or a Hugging Face Hub id of one "
+                             "(owner/name[@revision])")
         command.add_argument("--which", type=_which, default="best",
                              help="best (by validation SI-SNR), latest, or a step number")
         return command
@@ -164,7 +166,8 @@ def _parser() -> argparse.ArgumentParser:
     command.set_defaults(run=evaluate)
 
     command = commands.add_parser("convert", help="import an Asteroid ConvTasNet as a run")
-    command.add_argument("asteroid_file")
+    command.add_argument("asteroid_file", help="an Asteroid ConvTasNet file, or a Hugging Face "
+                         "Hub id of one (owner/name[@revision])")
     command.add_argument("workdir", help="an empty folder for the run's checkpoint")
     command.set_defaults(run=convert)
 

@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 
+from tasnet_jax import hub
 from tasnet_jax.model import ConvTasNetConfig
 
 ASTEROID_NORMS = {"gLN": "global", "cgLN": "cumulative", "cLN": "channel", "bN": "batch"}
@@ -21,20 +22,22 @@ _LINEAR = (None, "linear", "identity")
 
 
 def load_asteroid(path) -> tuple[ConvTasNetConfig, dict]:
-    """Read an Asteroid ConvTasNet file (`model.serialize()` saved by torch.save)."""
+    """Read an Asteroid ConvTasNet file (`model.serialize()` saved by torch.save),
+    or the one a Hugging Face Hub id names (hub.py)."""
     try:
         import torch
     except ImportError as err:
         raise ImportError("reading Asteroid checkpoints needs PyTorch: "
                           "pip install 'tasnet-jax[torch]'") from err
-    path = Path(path)
+    source = str(path)
+    path = hub.download(source) if hub.is_hub_id(source) else Path(path)
     if not path.is_file():
         raise FileNotFoundError(f"no Asteroid checkpoint at {path}")
     try:
         package = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as err:
-        raise ValueError(f"{path} is not a readable PyTorch checkpoint: {err}") from err
-    return from_asteroid(package, source=str(path))
+        raise ValueError(f"{source} is not a readable PyTorch checkpoint: {err}") from err
+    return from_asteroid(package, source=source)
 
 
 def config_from_asteroid(model_args: Mapping) -> ConvTasNetConfig:

@@ -2,6 +2,7 @@
 
     denoiser = inference.load("runs/quickstart")          # best checkpoint of a run
     denoiser = inference.load("asteroid_model.pth")       # or an Asteroid ConvTasNet
+    denoiser = inference.load("JorisCos/ConvTasNet_Libri1Mix_enhsingle_16k")  # from the Hub
     speech, noise = denoiser(noisy)                        # [samples] at denoiser.sample_rate
 
 `load` reads the model's config saved with the checkpoint, so nothing about
@@ -19,7 +20,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tasnet_jax import chunking
+from tasnet_jax import chunking, hub
 from tasnet_jax.checkpoints import Checkpoints
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.optim import OptimConfig, make_optimizer
@@ -114,15 +115,16 @@ def mixture_gain(sources: np.ndarray, mixture: np.ndarray) -> np.float32:
 def load(path, which="best", **options) -> Denoiser:
     """The model of a run's `which` checkpoint: "best" (by validation SI-SNR),
     "latest", or a step number. `path` is the run's workdir or its
-    checkpoints/, or an Asteroid ConvTasNet file (`which` does not apply).
+    checkpoints/, an Asteroid ConvTasNet file, or a Hugging Face Hub id of one
+    (`owner/name[@revision]`; `which` does not apply to these).
     `options` go to the Denoiser (chunk_seconds, fade_seconds, batch_size,
     match_level)."""
-    path = Path(path)
-    if path.is_file():
+    if Path(path).is_file() or hub.is_hub_id(path):
         from tasnet_jax.convert import load_asteroid
 
         config, variables = load_asteroid(path)
         return Denoiser(config, variables, step=None, source=str(path), **options)
+    path = Path(path)
     folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
     if not folder.is_dir():
         raise FileNotFoundError(f"no checkpoints at {path}")
