@@ -85,7 +85,7 @@ def convert(args) -> int:
 
 def stream(args) -> int:
     from data_pipelines.audio import FileFormat, read_file, resample
-    from tasnet_jax.denoise_files import check_targets, fit_length, write_like
+    from tasnet_jax.denoise_files import check_targets, check_writable, fit_length, write_like
     from tasnet_jax.streaming import StreamingDenoiser, latency_report, run_stream
 
     denoiser = _load(args)
@@ -93,6 +93,7 @@ def stream(args) -> int:
     rate = streamer.sample_rate
     block_size = max(1, round(args.block_ms * rate / 1000))
     if args.output != "-":
+        check_writable(Path(args.output).parent)
         check_targets([Path(args.output)], {Path(args.input).resolve()}, args.overwrite)
     if args.input == "-":  # raw 16-bit little-endian mono PCM at the model's rate
         frames = None
@@ -151,7 +152,8 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--channels", choices=("each", "mix"), default="each",
                          help="multi-channel input: denoise each channel, or their mix")
     command.add_argument("--save-noise", action="store_true",
-                         help="also write the noise estimate, as NAME.noise.EXT")
+                         help="also write the noise estimate, as NAME.noise.EXT (for a "
+                         "speech-only model, the input minus the speech estimate)")
     command.add_argument("--overwrite", action="store_true", help="replace existing outputs")
     command.add_argument("--chunk-seconds", type=float, default=10.0,
                          help="longer recordings are processed in overlapping chunks")

@@ -12,6 +12,7 @@ and renamed when complete, so an interrupted run leaves no half-written file.
 """
 import dataclasses
 import os
+import tempfile
 from pathlib import Path
 
 import numpy as np
@@ -59,11 +60,12 @@ def denoise_files(denoiser: Denoiser, paths, out_dir, *, channels: str = "each",
     channels: "each" denoises every channel of a multi-channel file on its
     own (the output has the input's channels); "mix" denoises their average
     (a mono output). save_noise also writes the noise estimate, as
-    NAME.noise.EXT.
+    NAME.noise.EXT (a speech-only model's is the input minus its speech).
     """
     if channels not in CHANNEL_MODES:
         raise ValueError(f"channels={channels!r}; choose one of {CHANNEL_MODES}")
     out_dir = Path(out_dir)
+    check_writable(out_dir)
     inputs = find_inputs(paths)
     protected = {p.resolve() for p, _ in inputs if p.exists()}
     results = [Result(path) for path, _ in inputs]
@@ -80,8 +82,8 @@ def denoise_files(denoiser: Denoiser, paths, out_dir, *, channels: str = "each",
                     targets = [out_dir / name] + ([noise_name(out_dir / name)] if save_noise else [])
                     check_targets(targets, protected, overwrite)
                     audio, file_format = read_file(path)
-                    jobs.append((result, targets, *_to_model(audio, file_format, denoiser,
-                                                             channels, result.notes)))
+                    jobs.append((result, targets, *_to_model(path, audio, file_format,
+                                                             denoiser, channels, result.notes)))
                 except (AudioError, FileExistsError, ValueError) as err:
                     result.error = str(err)
             recordings = [r for job in jobs for r in job[2]]
@@ -89,6 +91,9 @@ def denoise_files(denoiser: Denoiser, paths, out_dir, *, channels: str = "each",
                 recordings, lambda n: bar.update(n / denoiser.sample_rate)))
             for result, targets, channel_recordings, file_format, frames in jobs:
                 sources = np.stack([next(separated) for _ in channel_recordings])  # [ch, src, T]
+                if sources.shape[1] == 1:  # a speech-only model: the noise is what it leaves
+                    sources = np.concatenate(
+                        [sources, np.stack(channel_recordings)[:, None] - sources], axis=1)
                 try:
                     for source, target in enumerate(targets):
                         audio = resample(sources[:, source].T, denoiser.sample_rate,
@@ -109,6 +114,18 @@ def _seconds(path: Path) -> float:
         return 0.0  # reported as an error when read
 
 
+def check_writable(folder: Path):
+    """Create `folder` if needed and write a file there, so that a folder that
+    cannot hold the outputs is refused before any audio is processed."""
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=folder):
+            pass
+    except OSError as err:
+        raise ValueError(f"output folder {folder} cannot be written: "
+                         f"{err.strerror or err}") from err
+
+
 def check_targets(targets, protected, overwrite):
     """Refuse to write over an input (`protected`: resolved paths) or, unless
     `overwrite`, over an existing file."""
@@ -116,10 +133,11 @@ def check_targets(targets, protected, overwrite):
         if target.resolve() in protected:
             raise FileExistsError(f"{target} is one of the inputs; choose another output folder")
         if target.exists() and not overwrite:
-            raise FileExistsError(f"{target} exists; pass overwrite to replace it")
+            raise FileExistsError(f"{target} exists; pass --overwrite (overwrite=True) to "
+                                  "replace it")
 
 
-def _to_model(audio, file_format: FileFormat, denoiser: Denoiser, channels: str, notes):
+def _to_model(path, audio, file_format: FileFormat, denoiser: Denoiser, channels: str, notes):
     """The file's recordings at the model's rate, one per channel (or their mix)."""
     frames, n_channels = audio.shape
     if n_channels > 1 and channels == "mix":
@@ -130,7 +148,7 @@ def _to_model(audio, file_format: FileFormat, denoiser: Denoiser, channels: str,
         notes.append(f"resampled {file_format.rate} -> {denoiser.sample_rate} Hz for the model "
                      "and back")
     if audio.shape[0] < denoiser.config.filter_length:
-        raise AudioError(f"too short: {frames} samples; the model needs at least "
+        raise AudioError(f"{path}: too short: {frames} samples; the model needs at least "
                          f"{denoiser.config.filter_length} at {denoiser.sample_rate} Hz")
     return [np.ascontiguousarray(channel) for channel in audio.T], file_format, frames
 

@@ -9,6 +9,7 @@ import warnings
 import jax
 import numpy as np
 import pytest
+import soundfile as sf
 
 from tasnet_jax import losses
 from tasnet_jax.convert import from_asteroid, load_asteroid
@@ -39,6 +40,9 @@ CASES = {
     "small, softmax masks, relu encoder, no skip": dict(
         SMALL, mask_act="softmax", encoder_activation="relu", skip_chan=0),
     "small, stride not half the filter": dict(SMALL, kernel_size=20, stride=6),
+    "small, speech only (enh_single)": dict(SMALL, n_src=1),
+    "small causal, speech only, cumulative LN": dict(SMALL, n_src=1, causal=True,
+                                                     norm_type="cgLN"),
 }
 
 
@@ -46,7 +50,7 @@ def asteroid_package(seed=0, **kwargs):
     """An Asteroid ConvTasNet with every weight randomized (norm gains, PReLU
     slopes and batch statistics too), as `BaseModel.serialize()` packages it."""
     torch.manual_seed(seed)
-    model = asteroid_models.ConvTasNet(n_src=2, sample_rate=16000, **kwargs).eval()
+    model = asteroid_models.ConvTasNet(**{"n_src": 2, "sample_rate": 16000, **kwargs}).eval()
     with torch.no_grad():
         for name, value in model.state_dict().items():
             if name.endswith("running_var"):
@@ -170,3 +174,34 @@ def test_pit_loss_equals_asteroid_pit_wrapper(loss_inputs):
     perm = np.asarray(losses.best_permutation(estimates, targets))
     np.testing.assert_array_equal(np.stack([e[p] for e, p in zip(estimates, perm)]),
                                   best.numpy())
+
+
+def test_a_speech_only_model_denoises_files_evaluates_chunks_and_streams(tmp_path, write_audio):
+    """Asteroid's enh_single models have n_src=1: the noise file is the input
+    minus the speech, scores use the speech, chunks and streams as for two sources."""
+    from tasnet_jax import inference
+    from tasnet_jax.denoise_files import denoise_files
+    from tasnet_jax.evaluate_files import evaluate_folders
+    from tasnet_jax.streaming import StreamingDenoiser, run_stream
+
+    _, package = asteroid_package(**dict(SMALL, n_src=1, causal=True, norm_type="cgLN"))
+    torch.save(package, tmp_path / "enh_single.pth")
+    denoiser = inference.load(tmp_path / "enh_single.pth", chunk_seconds=0.1)
+    assert denoiser.config.n_src == 1
+    write_audio(tmp_path / "noisy" / "a.wav", seconds=0.3, seed=1)
+    write_audio(tmp_path / "clean" / "a.wav", seconds=0.3, seed=2)
+    result, = denoise_files(denoiser, [tmp_path / "noisy"], tmp_path / "out", save_noise=True,
+                            progress=False)
+    assert result.error is None
+    noisy, _ = sf.read(tmp_path / "noisy" / "a.wav", dtype="float32")
+    speech, _ = sf.read(tmp_path / "out" / "a.wav", dtype="float32")
+    noise, _ = sf.read(tmp_path / "out" / "a.noise.wav", dtype="float32")
+    np.testing.assert_allclose(speech + noise, noisy, atol=2 / 32768)
+    assert denoiser(noisy).shape == (1, noisy.size)
+    rows, summary = evaluate_folders(denoiser, tmp_path / "noisy", tmp_path / "clean")
+    assert summary["failed"] == 0 and np.isfinite(rows[0]["si_snr"])
+    emitted = []
+    run_stream(StreamingDenoiser(denoiser.config, denoiser.variables, match_level=False),
+               (noisy[i:i + 160] for i in range(0, noisy.size, 160)), emitted.append)
+    one_shot = inference.load(tmp_path / "enh_single.pth", match_level=False, chunk_seconds=60)
+    np.testing.assert_allclose(np.concatenate(emitted), one_shot(noisy)[0], atol=1e-4)

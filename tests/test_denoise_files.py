@@ -26,6 +26,7 @@ def folder(tmp_path, write_audio):
              subtype="PCM_24")
     sf.write(noisy / "float8k.wav", rng.uniform(-0.5, 0.5, 1600), 8000, subtype="FLOAT")
     sf.write(noisy / "empty.wav", np.zeros((0, 1)), 16000)
+    sf.write(noisy / "short.wav", np.zeros(5), 16000)
     nan = rng.uniform(-0.5, 0.5, 800)
     nan[100] = np.nan
     sf.write(noisy / "nan.wav", nan, 16000, subtype="FLOAT")
@@ -45,6 +46,8 @@ def test_each_output_is_stored_like_its_input_and_bad_files_are_named(denoiser, 
     errors = {r.input.name: r.error for r in results if r.error}
     assert errors == {
         "empty.wav": f"{folder / 'empty.wav'}: holds no samples",
+        "short.wav": f"{folder / 'short.wav'}: too short: 5 samples; the model needs at least "
+                     "16 at 16000 Hz",
         "nan.wav": f"{folder / 'nan.wav'}: holds NaN or infinite samples",
         "text.wav": errors["text.wav"],
         "missing.wav": f"{tmp_path / 'missing.wav'}: no such file",
@@ -88,7 +91,15 @@ def test_inputs_and_existing_outputs_are_not_overwritten(denoiser, folder, tmp_p
     denoise_files(denoiser, [folder / "plain.wav"], out, progress=False)
     (out / "plain.wav").write_bytes(b"keep me")
     again, = denoise_files(denoiser, [folder / "plain.wav"], out, progress=False)
-    assert "exists; pass overwrite" in again.error and (out / "plain.wav").read_bytes() == b"keep me"
+    assert "exists; pass --overwrite" in again.error and (out / "plain.wav").read_bytes() == b"keep me"
     replaced, = denoise_files(denoiser, [folder / "plain.wav"], out, overwrite=True, progress=False)
     assert replaced.error is None and sf.info(out / "plain.wav").frames == 4800
     assert not list(out.glob(".*partial"))
+
+
+def test_an_output_folder_that_cannot_be_written_is_refused_before_any_audio(denoiser, folder,
+                                                                           tmp_path):
+    (tmp_path / "a_file").write_text("not a folder")
+    for out in (tmp_path / "a_file", tmp_path / "a_file" / "below"):
+        with pytest.raises(ValueError, match=f"output folder {out} cannot be written"):
+            denoise_files(denoiser, [folder], out, progress=False)
