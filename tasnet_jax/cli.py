@@ -1,8 +1,9 @@
-"""The `tasnet-jax` command: denoise, evaluate, convert and stream with a trained model.
+"""The `tasnet-jax` command: denoise, evaluate, convert, export and stream with a trained model.
 
     tasnet-jax denoise CHECKPOINT IN... -o OUT [--which best|latest|STEP] [--save-noise]
     tasnet-jax evaluate CHECKPOINT --noisy DIR --clean DIR [--csv FILE]
     tasnet-jax convert ASTEROID_FILE_OR_HUB_ID WORKDIR
+    tasnet-jax export CHECKPOINT OUT.pth                      (an Asteroid ConvTasNet file)
     tasnet-jax stream CHECKPOINT IN -o OUT [--block-ms 10]     (IN, OUT: a file or - for raw PCM)
 
 CHECKPOINT is a run's workdir (or its checkpoints/ folder), an Asteroid
@@ -80,6 +81,17 @@ def convert(args) -> int:
     print(f"wrote {folder}: a {'causal ' if config.causal else ''}{config.norm}-norm "
           f"Conv-TasNet at {config.sample_rate} Hz; load it with tasnet-jax denoise "
           f"{args.workdir} ...", file=sys.stderr)
+    return 0
+
+
+def export(args) -> int:
+    from tasnet_jax.convert import export_run
+
+    package = export_run(args.checkpoint, args.output, args.which, overwrite=args.overwrite)
+    args_ = package["model_args"]
+    print(f"wrote {args.output}: an Asteroid ConvTasNet ({args_['n_src']} sources, "
+          f"{args_['norm_type']}, {args_['sample_rate']} Hz); load it with "
+          f"asteroid.models.ConvTasNet.from_pretrained({str(args.output)!r})", file=sys.stderr)
     return 0
 
 
@@ -172,6 +184,11 @@ def _parser() -> argparse.ArgumentParser:
                          "Hub id of one (owner/name[@revision])")
     command.add_argument("workdir", help="an empty folder for the run's checkpoint")
     command.set_defaults(run=convert)
+
+    command = with_checkpoint("export", "write a model as an Asteroid ConvTasNet file")
+    command.add_argument("output", help="the .pth file to write")
+    command.add_argument("--overwrite", action="store_true", help="replace an existing file")
+    command.set_defaults(run=export)
 
     command = with_checkpoint("stream", "stream audio through a causal model, block by block")
     command.add_argument("input", help="an audio file, or - for raw 16-bit mono PCM on stdin "

@@ -1,8 +1,10 @@
-"""Import Asteroid ConvTasNet checkpoints into Flax variables and a config.
+"""Asteroid ConvTasNet checkpoints to Flax variables and a config, and back.
 
 Asteroid saves a model as a dict {"model_name", "model_args", "state_dict",
 ...} (`BaseModel.serialize`), which its published pretrained models share.
-PyTorch is only needed to read that file; conversion itself is numpy.
+PyTorch is only needed to read and write that file; conversion itself is
+numpy. `to_asteroid` writes the same dict for any config Asteroid can build
+(`ConvTasNet.from_pretrained` reads it), `export_run` a run's model as a file.
 
 Norm names differ: Asteroid's "cLN" is the channel-wise norm and its "cgLN"
 the paper's cumulative norm. Asteroid silently swaps gLN for cLN in a causal
@@ -182,3 +184,123 @@ def save_as_run(config: ConvTasNetConfig, variables: dict, workdir, source: str)
     finally:
         checkpoints.close()
     return folder
+
+
+_ASTEROID_NORM_NAMES = {ours: theirs for theirs, ours in ASTEROID_NORMS.items()}
+
+
+def to_asteroid(config: ConvTasNetConfig, variables: dict, infos: dict | None = None) -> dict:
+    """The Asteroid ConvTasNet package of a model (what `BaseModel.serialize()`
+    returns; `ConvTasNet.from_pretrained` reads it). `infos` is stored as it is.
+    A config Asteroid cannot build raises ValueError naming the field."""
+    import torch
+
+    if config.causal and config.norm not in ("cumulative", "channel"):
+        raise ValueError(f"causal=True with norm={config.norm!r} cannot be exported: Asteroid "
+                         "builds a causal ConvTasNet with channel LN in place of that norm")
+    if config.compute_dtype != "float32":
+        raise ValueError(f"compute_dtype={config.compute_dtype!r} cannot be exported: Asteroid "
+                         "computes in float32 (train or export a float32 config)")
+    params = variables["params"]
+    separator = params["separator"]
+    stats = variables.get("batch_stats", {}).get("separator", {})
+    state = {}
+
+    def put(key, value):
+        state[key] = torch.from_numpy(np.array(value, dtype=np.float32))
+
+    def dense(prefix, node):  # Dense [in, out] -> torch Conv1d 1x1 [out, in, 1]
+        put(f"{prefix}.weight", np.asarray(node["kernel"]).T[:, :, None])
+        put(f"{prefix}.bias", node["bias"])
+
+    def prelu(prefix, node):
+        put(f"{prefix}.weight", np.reshape(node["negative_slope"], (1,)))
+
+    def norm(prefix, node, stat_node):
+        if config.norm == "batch":
+            put(f"{prefix}.weight", node["scale"])
+            put(f"{prefix}.bias", node["bias"])
+            put(f"{prefix}.running_mean", stat_node["mean"])
+            put(f"{prefix}.running_var", stat_node["var"])
+            state[f"{prefix}.num_batches_tracked"] = torch.tensor(0)
+        else:
+            put(f"{prefix}.gamma", node["scale"])
+            put(f"{prefix}.beta", node["bias"])
+
+    put("encoder.filterbank._filters", np.asarray(params["encoder"]["kernel"]).T[:, None, :])
+    put("decoder.filterbank._filters", np.asarray(params["decoder"]["kernel"])[:, None, :])
+    norm("masker.bottleneck.0", separator["bottleneck_norm"], stats.get("bottleneck_norm"))
+    dense("masker.bottleneck.1", separator["bottleneck"])
+    depthwise = "3.0" if config.causal else "3"
+    for i in range(config.repeats * config.blocks_per_repeat):
+        prefix, block = f"masker.TCN.{i}", separator[f"block_{i}"]
+        block_stats = stats.get(f"block_{i}", {})
+        dense(f"{prefix}.shared_block.0", block["in_conv"])
+        prelu(f"{prefix}.shared_block.1", block["prelu_in"])
+        norm(f"{prefix}.shared_block.2", block["norm_in"], block_stats.get("norm_in"))
+        put(f"{prefix}.shared_block.{depthwise}.weight",
+            np.asarray(block["depthwise"]["kernel"]).T[:, None, :])
+        put(f"{prefix}.shared_block.{depthwise}.bias", block["depthwise"]["bias"])
+        prelu(f"{prefix}.shared_block.4", block["prelu_out"])
+        norm(f"{prefix}.shared_block.5", block["norm_out"], block_stats.get("norm_out"))
+        dense(f"{prefix}.res_conv", block["residual"])
+        if config.skip_channels:
+            dense(f"{prefix}.skip_conv", block["skip"])
+    prelu("masker.mask_net.0", separator["mask_prelu"])
+    dense("masker.mask_net.1", separator["mask"])
+
+    model_args = {
+        "fb_name": "free", "n_filters": config.n_filters, "kernel_size": config.filter_length,
+        "stride": config.stride, "sample_rate": config.sample_rate,
+        "in_chan": config.n_filters, "out_chan": config.n_filters,
+        "bn_chan": config.bottleneck_channels, "hid_chan": config.hidden_channels,
+        "skip_chan": config.skip_channels, "conv_kernel_size": config.kernel_size,
+        "n_blocks": config.blocks_per_repeat, "n_repeats": config.repeats,
+        "n_src": config.n_src, "norm_type": _ASTEROID_NORM_NAMES[config.norm],
+        "mask_act": config.mask_activation, "causal": config.causal,
+        "encoder_activation": None if config.encoder_activation == "linear"
+        else config.encoder_activation,
+    }
+    return {"model_name": "ConvTasNet", "state_dict": state, "model_args": model_args,
+            "infos": dict(infos or {})}
+
+
+def export_run(source, out, which="best", overwrite: bool = False) -> dict:
+    """Write the model `inference.load(source, which)` reads (a run, an Asteroid
+    file, a Hub id) as an Asteroid package file `out`, with the versions and,
+    for a run, its test figures in `infos`. Returns the package."""
+    import importlib.metadata
+    import json
+    import os
+
+    import jax
+    import torch
+
+    from tasnet_jax import inference
+
+    out = Path(out)
+    if out.exists() and not overwrite:
+        raise FileExistsError(f"{out} exists; pass --overwrite (overwrite=True) to replace it")
+    denoiser = inference.load(source, which)
+    summary = Path(source) / "summary.json"
+    test = {}
+    if summary.is_file():
+        test = {k: v for k, v in json.loads(summary.read_text()).items()
+                if k.startswith("test_") or k == "best_step"}
+    try:
+        version = importlib.metadata.version("tasnet-jax")
+    except importlib.metadata.PackageNotFoundError:
+        version = "unknown"
+    # Plain str, not torch's TorchVersion: torch.load(weights_only=True) refuses that class.
+    versions = {"tasnet_jax_version": version, "jax_version": jax.__version__,
+                "torch_version": str(torch.__version__)}
+    infos = {"software_versions": versions,
+             "tasnet_jax": {"source": denoiser.source, "step": denoiser.step, "test": test}}
+    package = to_asteroid(denoiser.config, denoiser.variables, infos)
+    partial = out.with_name(f".{out.name}.partial")
+    try:
+        torch.save(package, partial)
+        os.replace(partial, out)
+    finally:
+        partial.unlink(missing_ok=True)
+    return package

@@ -205,3 +205,84 @@ def test_a_speech_only_model_denoises_files_evaluates_chunks_and_streams(tmp_pat
                (noisy[i:i + 160] for i in range(0, noisy.size, 160)), emitted.append)
     one_shot = inference.load(tmp_path / "enh_single.pth", match_level=False, chunk_seconds=60)
     np.testing.assert_allclose(np.concatenate(emitted), one_shot(noisy)[0], atol=1e-4)
+
+
+def _random_model(seed, **fields):
+    """A tasnet-jax model with every parameter (and batch statistic) randomized."""
+    from tasnet_jax.model import ConvTasNetConfig
+
+    config = ConvTasNetConfig(**{**dict(n_filters=32, filter_length=16, stride=8,
+                                        bottleneck_channels=16, hidden_channels=32,
+                                        skip_channels=16, blocks_per_repeat=3, repeats=2,
+                                        sample_rate=16000), **fields})
+    variables = ConvTasNet(config).init(jax.random.key(seed), np.zeros((1, 400), np.float32))
+    keys = iter(jax.random.split(jax.random.key(seed + 1), 1000))
+    variables = jax.tree.map(
+        lambda x: np.asarray(x + 0.1 * jax.random.normal(next(keys), x.shape), np.float32),
+        variables)
+    if "batch_stats" in variables:  # positive variances
+        variables["batch_stats"] = jax.tree.map(np.abs, variables["batch_stats"])
+    return config, variables
+
+
+EXPORTS = {
+    "gLN, two sources": dict(),
+    "gLN, speech only": dict(n_src=1),
+    "causal cumulative LN": dict(causal=True, norm="cumulative"),
+    "causal channel LN, speech only": dict(causal=True, norm="channel", n_src=1),
+    "batch norm, relu encoder, softmax masks": dict(norm="batch", encoder_activation="relu",
+                                                     mask_activation="softmax"),
+    "no skip connections": dict(skip_channels=0),
+}
+
+
+@pytest.mark.parametrize("case", EXPORTS)
+def test_exported_models_run_in_asteroid_like_here_and_import_back_exactly(case, tmp_path):
+    from tasnet_jax.convert import to_asteroid
+
+    config, variables = _random_model(3, **EXPORTS[case])
+    torch.save(to_asteroid(config, variables, {"note": "test"}), tmp_path / "model.pth")
+    reference = asteroid_models.ConvTasNet.from_pretrained(str(tmp_path / "model.pth")).eval()
+    wav = np.random.RandomState(4).randn(2, 3000).astype(np.float32)
+    with torch.no_grad():
+        want = reference(torch.from_numpy(wav)).numpy()
+    got = np.asarray(ConvTasNet(config).apply(variables, wav))
+    np.testing.assert_allclose(got, want, atol=1e-4)
+    back_config, back = load_asteroid(tmp_path / "model.pth")
+    assert back_config == config
+    jax.tree.map(np.testing.assert_array_equal, back, variables)
+
+
+def test_configs_asteroid_cannot_build_are_refused_by_name():
+    from tasnet_jax.convert import to_asteroid
+
+    config, variables = _random_model(5, causal=True, norm="batch")
+    with pytest.raises(ValueError, match="causal=True with norm='batch' cannot be exported"):
+        to_asteroid(config, variables)
+    config, variables = _random_model(5, compute_dtype="bfloat16")
+    with pytest.raises(ValueError, match="compute_dtype='bfloat16' cannot be exported"):
+        to_asteroid(config, variables)
+
+
+def test_export_command_writes_a_run_with_its_versions_and_figures(make_run, tmp_path, capsys):
+    import json
+
+    from tasnet_jax.cli import main
+
+    workdir, model, states = make_run({4: 1.0})
+    (workdir / "summary.json").write_text(json.dumps({"best_step": 4, "test_si_snri": 7.5}))
+    out = tmp_path / "exported.pth"
+    assert main(["export", str(workdir), str(out)]) == 0
+    assert "from_pretrained" in capsys.readouterr().err
+    package = torch.load(out, weights_only=True)
+    assert package["infos"]["tasnet_jax"]["test"] == {"best_step": 4, "test_si_snri": 7.5}
+    assert package["infos"]["tasnet_jax"]["step"] == 4
+    assert set(package["infos"]["software_versions"]) == {"tasnet_jax_version", "jax_version",
+                                                         "torch_version"}
+    wav = np.random.RandomState(6).randn(1, 2000).astype(np.float32)
+    with torch.no_grad():
+        want = asteroid_models.ConvTasNet.from_pretrained(str(out)).eval()(
+            torch.from_numpy(wav)).numpy()
+    np.testing.assert_allclose(model.apply({"params": states[4].params}, wav), want, atol=1e-4)
+    assert main(["export", str(workdir), str(out)]) == 2  # never over a file
+    assert "--overwrite" in capsys.readouterr().err
