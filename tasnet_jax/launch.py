@@ -4,7 +4,9 @@
         [--coordinator HOST:PORT --num_processes N --process_id I]
 
 Config fields are overridden from the command line (ml_collections), e.g.
---config.optim.learning_rate=5e-4. For a run over several hosts, each process
+--config.optim.learning_rate=5e-4. --config.init_from=SOURCE fine-tunes a
+model (a run, an Asteroid file, a Hub id): the model config is the source's,
+and a --config.model field that contradicts it is an error. For a run over several hosts, each process
 gets the coordinator's address, the process count and its own id (on TPU pods
 and SLURM, jax.distributed.initialize finds them itself: pass --distributed).
 """
@@ -30,7 +32,7 @@ def launch(get_config):
         keep_freed_memory_if_asked()  # before JAX starts its threads
         import jax
 
-        from tasnet_jax.train import train_and_evaluate
+        from tasnet_jax.train import model_from_source, train_and_evaluate
 
         absl_logging.set_verbosity(absl_logging.WARNING)  # orbax reports every file at INFO
         options = flags.FLAGS
@@ -39,6 +41,10 @@ def launch(get_config):
                                        options.process_id)
         elif options.distributed:
             jax.distributed.initialize()
+        if options.config.init_from:  # the model is the source's
+            given = [key.split(".", 1)[1] for key in flags.FLAGS["config"].override_values
+                     if key.startswith("model.")]
+            model_from_source(options.config, given)
         summary = train_and_evaluate(options.config, options.workdir)
         if jax.process_index() == 0:
             print(f"test ({summary['test_examples']} utterances, best step "

@@ -54,7 +54,50 @@ def default_config() -> ml_collections.ConfigDict:
     config.checkpoint_every_steps = 500
     config.keep_best = 3
     config.max_skipped_in_a_row = 20
+    # Fine-tuning: start from this model's parameters (a run's workdir or checkpoints/,
+    # an Asteroid file, a Hub id), with its model config and a fresh optimizer.
+    config.init_from = config_dict.placeholder(str)
     return config
+
+
+# How a model computes, not what it is: these may differ from an init_from source's.
+COMPUTE_FIELDS = ("compute_dtype", "remat")
+
+
+def model_from_source(config, given=()) -> None:
+    """Set config.model to the model of config.init_from (what `launch` does).
+    `given` names model fields set on the command line: one that contradicts
+    the source (other than COMPUTE_FIELDS) raises ValueError naming both values."""
+    from tasnet_jax.inference import load
+
+    source = dataclasses.asdict(load(config.init_from).config)
+    for name in given:
+        if name not in COMPUTE_FIELDS and config.model[name] != source[name]:
+            raise ValueError(f"config.model.{name}={config.model[name]!r} contradicts the model "
+                             f"of init_from={config.init_from}, whose {name} is {source[name]!r}")
+    config.model.update({k: v for k, v in source.items() if k not in COMPUTE_FIELDS})
+
+
+def _start_from(source, model_config, state):
+    """`state` with the parameters (and batch statistics) of the model at `source`."""
+    from tasnet_jax.inference import load
+
+    loaded = load(source)
+    ours, theirs = dataclasses.asdict(model_config), dataclasses.asdict(loaded.config)
+    differ = {k: (ours[k], theirs[k]) for k in ours if k not in COMPUTE_FIELDS
+              and ours[k] != theirs[k]}
+    if differ:
+        raise ValueError(f"config.model differs from the model of init_from={source} "
+                         f"(field: (config, source)): {differ}; experiments take the source's "
+                         "(train.model_from_source)")
+
+    def put(like, value):
+        return jax.device_put(jnp.asarray(value, like.dtype), like.sharding)
+
+    return state.replace(
+        params=jax.tree.map(put, state.params, loaded.variables["params"]),
+        batch_stats=jax.tree.map(put, state.batch_stats, loaded.variables.get("batch_stats", {})),
+    ), {"source": loaded.source, "step": loaded.step}
 
 
 class NonFiniteError(RuntimeError):
@@ -104,7 +147,7 @@ def train_and_evaluate(config, workdir) -> dict:
 
     # --- State: resume from the workdir if a run was there.
     checkpoints = Checkpoints(workdir / "checkpoints", keep_best=config.keep_best)
-    plateau, start, stopped = Plateau(), 0, False
+    plateau, start, stopped, started_from = Plateau(), 0, False, None
     latest = checkpoints.latest_step()
     if latest is not None:
         state, record = checkpoints.restore(latest, state)
@@ -112,12 +155,17 @@ def train_and_evaluate(config, workdir) -> dict:
             raise ValueError(f"{workdir} holds a run of another model ({record['config']['model']})"
                              "; use a new workdir")
         plateau, start, stopped = Plateau(**record["plateau"]), latest, record["stopped"]
+        started_from = record.get("started_from")
         if main_process:
             print(f"resumed from step {start} in {checkpoints.directory}")
+    elif config.init_from:
+        state, started_from = _start_from(config.init_from, model_config, state)
+        if main_process:
+            print(f"fine-tuning {started_from['source']}")
 
     def save(step, metrics=None, stop=False):
         record = {"config": config.to_dict(), "plateau": dataclasses.asdict(plateau),
-                  "stopped": stop}
+                  "stopped": stop, "started_from": started_from}
         checkpoints.save(step, state, record, metrics)
 
     # --- Loop.
@@ -187,6 +235,7 @@ def train_and_evaluate(config, workdir) -> dict:
         test = summarize(per_utterance)
         report.scalars(best, {f"test_{k}": v for k, v in test.items()})
         summary = {"best_step": best, "last_step": checkpoints.latest_step(),
+                   "started_from": started_from,
                    "test_examples": len(per_utterance), "skipped_steps": int(state.skipped),
                    **{f"test_{k}": v for k, v in test.items()}, "sample": sample}
         (workdir / "summary.json").write_text(json.dumps(summary, indent=2))

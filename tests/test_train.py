@@ -160,3 +160,53 @@ def test_two_processes_train_together(tmp_path, data_dir):
     assert summary["last_step"] == 40 and np.isfinite(summary["test_si_snr"])
     state, _ = _final_state(tmp_path)
     assert int(state.step) == 40 and int(state.skipped) == 0
+
+
+def test_fine_tuning_an_imported_model_raises_its_validation_si_snr(tmp_path, data_dir):
+    """--config.init_from: the model config and parameters are the source's (an
+    Asteroid file here), the optimizer fresh, and the record says where it started."""
+    from data_pipelines.prepare import prepare
+    from tasnet_jax import inference
+    from tasnet_jax.evaluate import eval_batches, evaluate, make_eval_step
+    from tasnet_jax.train import model_from_source
+
+    from test_convert import asteroid_package, torch
+
+    _, package = asteroid_package(n_filters=32, bn_chan=16, hid_chan=32, skip_chan=16,
+                                  n_blocks=3, n_repeats=1, kernel_size=32, stride=16)
+    source = tmp_path / "imported.pth"
+    torch.save(package, source)
+    imported = inference.load(source)
+    corpus = prepare("tiny_noisy_speech", data_dir, None, None)
+    mesh = make_mesh(jax.devices()[:1])
+    before = evaluate(make_eval_step(ConvTasNet(imported.config), mesh), imported.variables,
+                      eval_batches(corpus, "validation", 4, 16000), mesh)["si_snr"]
+
+    workdir = tmp_path / "tuned"
+    done = subprocess.run(
+        [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={workdir}",
+         f"--config.data.data_dir={data_dir}", f"--config.init_from={source}",
+         "--config.mixing.segment_seconds=0.25", "--config.global_batch_size=4",
+         "--config.num_steps=40", "--config.eval_every_steps=20",
+         "--config.checkpoint_every_steps=20", "--config.log_every_steps=10",
+         "--config.optim.learning_rate=3e-3", "--config.model.remat=True"],
+        capture_output=True, text=True, env=dict(os.environ, JAX_PLATFORMS="cpu"), timeout=600)
+    assert done.returncode == 0, done.stdout + done.stderr
+    history = [json.loads(line) for line in (workdir / "history.jsonl").read_text().splitlines()]
+    after = [h["val_si_snr"] for h in history if "val_si_snr" in h]
+    assert len(after) == 2 and after[-1] > before + 1.0
+    checkpoints = Checkpoints(workdir / "checkpoints", asynchronous=False)
+    record = checkpoints.read_record(checkpoints.latest_step())
+    checkpoints.close()
+    assert record["started_from"] == {"source": str(source), "step": None}
+    model = record["config"]["model"]
+    assert (model["n_filters"], model["filter_length"], model["remat"]) == (32, 32, True)
+
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from quickstart import get_config
+
+    config = get_config()
+    config.init_from, config.model.n_filters = str(source), 64
+    with pytest.raises(ValueError, match=f"config.model.n_filters=64 contradicts the model of "
+                                         f"init_from={source}, whose n_filters is 32"):
+        model_from_source(config, given=["n_filters"])
