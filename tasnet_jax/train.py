@@ -78,6 +78,12 @@ def model_from_source(config, given=()) -> None:
     config.model.update({k: v for k, v in source.items() if k not in COMPUTE_FIELDS})
 
 
+def _training_loss(estimates, sources, length, **options):
+    """Negative SI-SNR; a speech-only model (n_src=1, e.g. Asteroid's enh_single)
+    learns the speech source alone."""
+    return neg_si_snr(estimates, sources[:, :estimates.shape[1]], length, **options)
+
+
 def _start_from(source, model_config, state):
     """`state` with the parameters (and batch statistics) of the model at `source`."""
     from tasnet_jax.inference import load
@@ -139,7 +145,7 @@ def train_and_evaluate(config, workdir) -> dict:
 
     # --- Model, loss, optimizer.
     model = ConvTasNet(model_config)
-    loss_fn = functools.partial(neg_si_snr, pit=config.loss.pit,
+    loss_fn = functools.partial(_training_loss, pit=config.loss.pit,
                                 weights=config.loss.source_weights)
     optimizer = make_optimizer(optim_config)
     state = create_train_state(model, optimizer, jax.random.key(config.seed),

@@ -172,7 +172,8 @@ def test_fine_tuning_an_imported_model_raises_its_validation_si_snr(tmp_path, da
 
     from test_convert import asteroid_package, torch
 
-    _, package = asteroid_package(n_filters=32, bn_chan=16, hid_chan=32, skip_chan=16,
+    # A speech-only model, as Asteroid's published denoisers are (enh_single).
+    _, package = asteroid_package(n_src=1, n_filters=32, bn_chan=16, hid_chan=32, skip_chan=16,
                                   n_blocks=3, n_repeats=1, kernel_size=32, stride=16)
     source = tmp_path / "imported.pth"
     torch.save(package, source)
@@ -200,7 +201,7 @@ def test_fine_tuning_an_imported_model_raises_its_validation_si_snr(tmp_path, da
     checkpoints.close()
     assert record["started_from"] == {"source": str(source), "step": None}
     model = record["config"]["model"]
-    assert (model["n_filters"], model["filter_length"], model["remat"]) == (32, 32, True)
+    assert (model["n_src"], model["filter_length"], model["remat"]) == (1, 32, True)
 
     sys.path.insert(0, str(ROOT / "experiments"))
     from quickstart import get_config
