@@ -89,3 +89,31 @@ def test_hub_errors_name_the_id_and_what_is_there(offline_cache, packages, capsy
         inference.load("someone/other_model")
     assert main(["denoise", "nobody/nothing", "x.wav", "-o", "out"]) == 2
     assert "error: nobody/nothing is not in the Hub cache" in capsys.readouterr().err
+
+
+def test_online_answers_become_errors_naming_the_id(monkeypatch):
+    """What the Hub answers when reachable (stubbed: no test reaches the network)."""
+    import types
+
+    import huggingface_hub
+    from huggingface_hub import errors
+
+    response = types.SimpleNamespace(headers={}, status_code=404, request=None, url="")
+    answers = {"nobody/nothing": errors.RepositoryNotFoundError("404", response=response),
+               "someone/model": errors.RevisionNotFoundError("404", response=response),
+               "someone/images": errors.RemoteEntryNotFoundError("404", response=response)}
+
+    def download(repo, filename, revision=None):
+        raise answers[repo]
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    monkeypatch.setattr(huggingface_hub, "list_repo_files",
+                        lambda repo, revision=None: ["README.md", "model.onnx"])
+    with pytest.raises(ValueError, match="nobody/nothing: no such model on the Hugging Face Hub"):
+        hub.download("nobody/nothing")
+    with pytest.raises(ValueError, match="someone/model@v9: the Hub model someone/model has no "
+                                         "revision 'v9'"):
+        hub.download("someone/model@v9")
+    with pytest.raises(ValueError, match=r"someone/images holds no ConvTasNet package "
+                                         r"\(pytorch_model.bin\); it holds: README.md, model.onnx"):
+        hub.download("someone/images")
