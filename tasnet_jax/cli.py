@@ -206,6 +206,9 @@ def main(argv=None) -> int:
 
     args = _parser().parse_args(argv)
     keep_freed_memory_if_asked()  # before JAX starts its threads
+    from tasnet_jax.compile_cache import enable_from_env
+
+    enable_from_env()
     try:
         return args.run(args)
     except (FileNotFoundError, FileExistsError, ValueError, ImportError) as err:

@@ -32,6 +32,10 @@ def launch(get_config):
         keep_freed_memory_if_asked()  # before JAX starts its threads
         import jax
 
+        from tasnet_jax.compile_cache import enable_from_env
+
+        enable_from_env()
+
         from tasnet_jax.train import model_from_source, train_and_evaluate
 
         absl_logging.set_verbosity(absl_logging.WARNING)  # orbax reports every file at INFO

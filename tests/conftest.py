@@ -1,9 +1,14 @@
 """Fixtures shared across test files: expensive things are built once per session."""
 import os
+import tempfile
 
 import pytest
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")  # TensorFlow's start-up chatter
+# Compiled programs are shared by the test processes (the experiments the tests
+# launch compile the same tiny model), in a folder of this session's, not the
+# user's cache.
+os.environ.setdefault("TASNET_JAX_COMPILE_CACHE", tempfile.mkdtemp(prefix="tasnet-jax-xla-"))
 
 # XLA's per-call buffers are reused instead of page-faulted in again on every
 # call (tasnet_jax/host_memory.py): the tests' models are small, so the heap's

@@ -1,0 +1,94 @@
+"""Time to the first training step: import, init, compile, first step; cold and warm cache.
+
+    .venv/bin/python benchmarks/startup.py [--configs small paper] [--batch 4] [--seconds 4]
+
+Each row is a fresh process (what a user's second launch is): the first with
+an empty compilation cache (tasnet_jax/compile_cache.py), the second reading
+what the first wrote. Phases: `import` (jax, flax, optax and the model
+code), `init` (parameters and optimizer state on the device), `compile`
+(lowering and compiling the jitted training step; a warm cache loads it) and
+`first step` (running it once on zeros, the buffers' first allocation
+included). `small` is the quickstart's model, `paper` the paper's.
+"""
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+PROCESS = """
+import time
+began = time.perf_counter()
+import sys
+sys.path.insert(0, {root!r})
+import jax, jax.numpy as jnp
+from tasnet_jax.compile_cache import enable_from_env
+from tasnet_jax.losses import neg_si_snr
+from tasnet_jax.model import ConvTasNet, ConvTasNetConfig, small_config
+from tasnet_jax.optim import OptimConfig, make_optimizer
+from tasnet_jax.parallel import make_mesh
+from tasnet_jax.step import create_train_state, jit_train_step
+enable_from_env()
+times = {{"import": time.perf_counter() - began}}
+config = {config}
+model, optimizer, mesh = ConvTasNet(config), make_optimizer(OptimConfig()), make_mesh()
+tick = time.perf_counter()
+state = create_train_state(model, optimizer, jax.random.key(0),
+                           jnp.zeros((1, config.filter_length)), mesh)
+jax.block_until_ready(state)
+times["init"] = time.perf_counter() - tick
+samples = int({seconds} * config.sample_rate)
+batch = dict(mixture=jnp.zeros(({batch}, samples)), sources=jnp.zeros(({batch}, 2, samples)),
+             length=jnp.full(({batch},), samples, jnp.int32))
+tick = time.perf_counter()
+step = jit_train_step(model, optimizer, neg_si_snr, mesh).lower(state, batch).compile()
+times["compile"] = time.perf_counter() - tick
+tick = time.perf_counter()
+jax.block_until_ready(step(state, batch))
+times["first step"] = time.perf_counter() - tick
+times["total"] = time.perf_counter() - began
+print("TIMES", json.dumps(times))
+"""
+
+CONFIGS = {
+    "small": "small_config(filter_length=32, stride=16, blocks_per_repeat=7)",  # the quickstart's
+    "paper": "ConvTasNetConfig()",
+}
+
+
+def run(name, cache, batch, seconds) -> dict:
+    script = "import json\n" + PROCESS.format(root=str(ROOT), config=CONFIGS[name],
+                                               batch=batch, seconds=seconds)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                          env=dict(os.environ, TASNET_JAX_COMPILE_CACHE=str(cache)), check=True)
+    line = next(line for line in done.stdout.splitlines() if line.startswith("TIMES "))
+    return json.loads(line[len("TIMES "):])
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
+    parser.add_argument("--batch", type=int, default=4)
+    parser.add_argument("--seconds", type=float, default=4.0, help="training segment length")
+    args = parser.parse_args()
+    import jax
+
+    print(f"{jax.devices()[0].device_kind}, jax {jax.__version__}; batch {args.batch} x "
+          f"{args.seconds} s; seconds per phase, a fresh process each")
+    print(f"{'config':8} {'cache':6} {'import':>7} {'init':>7} {'compile':>8} {'1st step':>9} "
+          f"{'total':>7}")
+    for name in args.configs:
+        with tempfile.TemporaryDirectory() as cache:
+            for kind in ("cold", "warm"):
+                t = run(name, cache, args.batch, args.seconds)
+                print(f"{name:8} {kind:6} {t['import']:7.2f} {t['init']:7.2f} "
+                      f"{t['compile']:8.2f} {t['first step']:9.2f} {t['total']:7.2f}",
+                      flush=True)
+
+
+if __name__ == "__main__":
+    main()
