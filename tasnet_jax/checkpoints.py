@@ -6,8 +6,10 @@ plateau tracker and the metrics of the evaluation it was saved after, if any.
 The data position is the step itself (the pipeline is a function of seed and
 step). Orbax writes to a temporary folder and renames it when complete, so a
 run killed mid-save leaves the previous checkpoints intact. Kept: the latest,
-plus the `keep_best` best by validation SI-SNR.
+plus the `keep_best` best by validation SI-SNR, also across restarts (each
+checkpoint carries its score).
 """
+import logging
 from pathlib import Path
 
 import jax
@@ -16,17 +18,37 @@ import orbax.checkpoint as ocp
 BEST_METRIC = "val_si_snr"
 
 
+def _score(metrics):
+    return metrics[BEST_METRIC]
+
+
+class _WithoutMetricsNotice(logging.Filter):
+    """Orbax warns at every save without metrics once best_fn is set; most of
+    ours have none by design (only evaluations score a checkpoint)."""
+
+    def filter(self, record):
+        return "did not provide metrics" not in record.getMessage()
+
+
+logging.getLogger("absl").addFilter(_WithoutMetricsNotice())
+
+
 class Checkpoints:
     def __init__(self, directory, keep_best: int = 3, asynchronous: bool = True):
         policy = ocp.checkpoint_managers.AnyPreservationPolicy([
             ocp.checkpoint_managers.LatestN(n=1),
-            ocp.checkpoint_managers.BestN(get_metric_fn=lambda m: m[BEST_METRIC], n=keep_best,
+            ocp.checkpoint_managers.BestN(get_metric_fn=_score, n=keep_best,
                                           keep_checkpoints_without_metrics=False),
         ])
         self.directory = Path(directory).absolute()
+        # best_fn makes orbax write each checkpoint's metrics into it and read
+        # them back when a manager opens the folder: without it the policy
+        # forgot the scores of the checkpoints saved before a restart and
+        # deleted the best of them.
         self._manager = ocp.CheckpointManager(
             self.directory,
-            options=ocp.CheckpointManagerOptions(preservation_policy=policy,
+            options=ocp.CheckpointManagerOptions(preservation_policy=policy, best_fn=_score,
+                                                 best_mode="max",
                                                  enable_async_checkpointing=asynchronous))
 
     def save(self, step: int, state, record: dict, metrics: dict | None = None):

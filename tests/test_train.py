@@ -89,8 +89,9 @@ def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data
     workdir = tmp_path / "killed"
     run = _launch(workdir, data_dir)
     deadline = time.time() + 300
-    # Kill once a few checkpoints exist, mid-run (SIGKILL: no chance to clean up).
-    while not any(p.name.isdigit() and int(p.name) >= 60
+    # Kill mid-run once the evaluations of steps 100 and 200 are checkpointed and
+    # a few steps after them (SIGKILL: no chance to clean up).
+    while not any(p.name.isdigit() and int(p.name) >= 230
                   for p in (workdir / "checkpoints").glob("*")):
         assert run.poll() is None and time.time() < deadline, run.communicate()[0]
         time.sleep(0.05)
@@ -112,6 +113,14 @@ def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data
     jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.opt_state),
                  jax.tree.map(np.asarray, want.opt_state))
     assert got_record["plateau"] == want_record["plateau"]
+    # The same checkpoints kept: the retention policy still knows the scores of
+    # those saved before the kill (latest + the 2 best evaluated ones).
+    kept = []
+    for run_dir in (uninterrupted[0], workdir):
+        checkpoints = Checkpoints(Path(run_dir) / "checkpoints", asynchronous=False)
+        kept.append((checkpoints.steps(), checkpoints.best_step()))
+        checkpoints.close()
+    assert kept[0] == kept[1] and len(kept[0][0]) == 2, kept
 
 
 def test_non_finite_steps_stop_the_run_and_keep_the_last_good_checkpoint(tmp_path, data_dir):
