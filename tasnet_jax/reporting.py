@@ -1,8 +1,12 @@
 """What a run reports: history.jsonl and TensorBoard (scalars, audio, spectrograms).
 
-Only the main process writes; on the others every call does nothing.
+Only the main process writes; on the others every call does nothing. A
+resumed run's history.jsonl holds each step once: rows after the step it
+resumes from are dropped when it starts (it logs them again). TensorBoard
+drops such orphaned steps itself when it sees a step go back.
 """
 import json
+import os
 from pathlib import Path
 
 import numpy as np
@@ -24,13 +28,35 @@ def spectrogram_image(signals, frame: int = 512, hop: int = 128) -> np.ndarray:
     return image[..., None].astype(np.float32)
 
 
+def _rows_before(history: Path, step: int):
+    """Rewrite `history` with only the training rows up to `step`: a resumed run
+    logs the steps after its checkpoint again, and its test phase again. A row
+    cut short by a kill mid-write is dropped too."""
+    if not history.exists():
+        return
+    kept = []
+    for line in history.read_text().splitlines():
+        try:
+            row = json.loads(line)
+        except json.JSONDecodeError:
+            continue
+        if row.get("step", 0) <= step and not any(key.startswith("test_") for key in row):
+            kept.append(line + "\n")
+    partial = history.with_name(history.name + ".partial")
+    partial.write_text("".join(kept))
+    os.replace(partial, history)
+
+
 class Reporter:
-    def __init__(self, workdir, enabled: bool):
+    def __init__(self, workdir, enabled: bool, start_step: int = 0):
+        """`start_step`: the step a run starts or resumes from; history rows
+        after it are dropped, since the run logs those steps again."""
         self.enabled = enabled
         if not enabled:
             return
         from flax.metrics import tensorboard
 
+        _rows_before(Path(workdir) / "history.jsonl", start_step)
         self._history = open(Path(workdir) / "history.jsonl", "a")
         self._writer = tensorboard.SummaryWriter(str(Path(workdir) / "tensorboard"))
 

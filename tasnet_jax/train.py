@@ -180,7 +180,7 @@ def train_and_evaluate(config, workdir) -> dict:
     batches = iter(tfds.as_numpy(train_dataset(
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
         split=config.data.train_split, start_step=start)))
-    report = Reporter(workdir, enabled=main_process)
+    report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
     tick, tick_step = time.perf_counter(), start

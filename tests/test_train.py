@@ -121,6 +121,12 @@ def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data
         kept.append((checkpoints.steps(), checkpoints.best_step()))
         checkpoints.close()
     assert kept[0] == kept[1] and len(kept[0][0]) == 2, kept
+    # Each step's history once, as the unbroken run logged it (timings aside).
+    def history(run_dir):
+        rows = [json.loads(line) for line in (Path(run_dir) / "history.jsonl").open()]
+        return [{k: v for k, v in row.items() if k != "steps_per_s"} for row in rows]
+
+    assert history(workdir) == history(uninterrupted[0])
 
 
 def test_non_finite_steps_stop_the_run_and_keep_the_last_good_checkpoint(tmp_path, data_dir):
