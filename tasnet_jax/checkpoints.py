@@ -10,6 +10,7 @@ plus the `keep_best` best by validation SI-SNR, also across restarts (each
 checkpoint carries its score).
 """
 import logging
+import warnings
 from pathlib import Path
 
 import jax
@@ -81,6 +82,33 @@ class Checkpoints:
         restored = self._manager.restore(step, args=ocp.args.Composite(
             state=ocp.args.StandardRestore(abstract), record=ocp.args.JsonRestore()))
         return restored["state"], restored["record"]
+
+    def restore_newest_intact(self, like):
+        """(step, state, record) of the newest checkpoint that restores, or None
+        if there is no checkpoint. A damaged one (a file missing or cut short:
+        a disk fault, a copy that stopped) is moved aside as STEP.damaged and
+        named in a warning, so the run goes on from the one before it and later
+        saves of that step do not collide; if every checkpoint is damaged the
+        error says so rather than starting again from step 0."""
+        damaged = []
+        for step in reversed(self.steps()):
+            try:
+                state, record = self.restore(step, like)
+                return step, state, record
+            except Exception as err:  # orbax raises many kinds for a bad file
+                aside = self.directory / f"{step}.damaged"
+                if jax.process_index() == 0:
+                    (self.directory / str(step)).rename(aside)
+                warnings.warn(f"checkpoint {step} in {self.directory} is damaged and was moved "
+                              f"to {aside.name} ({type(err).__name__}: {err}); trying the one "
+                              "before it")
+                damaged.append(step)
+                self._manager.reload()
+        if damaged:
+            raise RuntimeError(f"every checkpoint in {self.directory} is damaged (steps "
+                               f"{damaged}, moved aside as STEP.damaged); not starting over "
+                               "from step 0: delete the folder to do that")
+        return None
 
     def read_record(self, step: int) -> dict:
         """Only the JSON record (config, metrics), without loading the state."""

@@ -154,9 +154,9 @@ def train_and_evaluate(config, workdir) -> dict:
     # --- State: resume from the workdir if a run was there.
     checkpoints = Checkpoints(workdir / "checkpoints", keep_best=config.keep_best)
     plateau, start, stopped, started_from = Plateau(), 0, False, None
-    latest = checkpoints.latest_step()
-    if latest is not None:
-        state, record = checkpoints.restore(latest, state)
+    restored = checkpoints.restore_newest_intact(state)
+    if restored is not None:
+        latest, state, record = restored
         if record["config"]["model"] != config.model.to_dict():
             raise ValueError(f"{workdir} holds a run of another model ({record['config']['model']})"
                              "; use a new workdir")

@@ -129,6 +129,31 @@ def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data
     assert history(workdir) == history(uninterrupted[0])
 
 
+def test_a_damaged_latest_checkpoint_is_named_and_the_run_resumes_before_it(uninterrupted,
+                                                                            tmp_path, data_dir):
+    """The unbroken run's step-300 checkpoint cut short (its largest file
+    truncated): the run says so, resumes from the newest intact checkpoint
+    (step 200) and ends as the unbroken run did."""
+    import shutil
+
+    workdir = tmp_path / "damaged"
+    shutil.copytree(uninterrupted[0], workdir)
+    (workdir / "summary.json").unlink()
+    largest = max((p for p in (workdir / "checkpoints" / "300").rglob("*") if p.is_file()),
+                  key=lambda p: p.stat().st_size)
+    largest.write_bytes(largest.read_bytes()[:100])
+    run = _launch(workdir, data_dir)
+    output, _ = run.communicate(timeout=600)
+    assert run.returncode == 0, output
+    assert "checkpoint 300 in" in output and "is damaged and was moved to 300.damaged" in output
+    assert "resumed from step 200" in output
+    want, _ = _final_state(uninterrupted[0])
+    got, _ = _final_state(workdir)
+    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.params),
+                 jax.tree.map(np.asarray, want.params))
+    assert (workdir / "checkpoints" / "300.damaged").is_dir()
+
+
 def test_non_finite_steps_stop_the_run_and_keep_the_last_good_checkpoint(tmp_path, data_dir):
     sys.path.insert(0, str(ROOT / "experiments"))
     from quickstart import get_config
