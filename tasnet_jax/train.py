@@ -78,6 +78,41 @@ def model_from_source(config, given=()) -> None:
     config.model.update({k: v for k, v in source.items() if k not in COMPUTE_FIELDS})
 
 
+# What a resumed run must share with the run it resumes: the model, its data
+# stream, and the optimizer's structure and rate (the rate lives in the
+# optimizer state). The rest (num_steps, cadences, keep_best, patience, where
+# the data lives) may change.
+FIXED_FIELDS = ("model", "data.corpus", "data.builder_config", "data.train_split", "mixing",
+                "loss", "global_batch_size", "seed", "init_from",
+                "optim.name", "optim.learning_rate", "optim.clip_norm",
+                "optim.decay_begin_step", "optim.decay_steps")
+
+
+def _flat(tree, prefix=""):
+    if not isinstance(tree, dict):
+        return {prefix[:-1]: tree}
+    return {k: v for key, value in tree.items() for k, v in _flat(value, f"{prefix}{key}.").items()}
+
+
+def _config_changes(saved: dict, current: dict, workdir) -> list[str]:
+    """The config fields that differ from the checkpoint's, as "field: old -> new";
+    a FIXED_FIELDS one raises ValueError naming it."""
+    saved, current = _flat(saved), _flat(current)
+    changes = []
+    for field in sorted(set(saved) | set(current)):
+        old, new = saved.get(field), current.get(field)
+        if isinstance(old, (list, tuple)) and isinstance(new, (list, tuple)):
+            old, new = list(old), list(new)
+        if old == new:
+            continue
+        if any(field == fixed or field.startswith(fixed + ".") for fixed in FIXED_FIELDS):
+            raise ValueError(f"{workdir} holds a run with {field}={old!r}; it cannot resume "
+                             f"with {field}={new!r} (use a new workdir, or --config.init_from "
+                             "to start a new run from it)")
+        changes.append(f"{field}: {old!r} -> {new!r}")
+    return changes
+
+
 def _training_loss(estimates, sources, length, **options):
     """Negative SI-SNR; a speech-only model (n_src=1, e.g. Asteroid's enh_single)
     learns the speech source alone."""
@@ -157,9 +192,9 @@ def train_and_evaluate(config, workdir) -> dict:
     restored = checkpoints.restore_newest_intact(state)
     if restored is not None:
         latest, state, record = restored
-        if record["config"]["model"] != config.model.to_dict():
-            raise ValueError(f"{workdir} holds a run of another model ({record['config']['model']})"
-                             "; use a new workdir")
+        for change in _config_changes(record["config"], config.to_dict(), workdir):
+            if main_process:
+                print(f"changed since the run began: {change}")
         plateau, start, stopped = Plateau(**record["plateau"]), latest, record["stopped"]
         started_from = record.get("started_from")
         if main_process:

@@ -154,6 +154,28 @@ def test_a_damaged_latest_checkpoint_is_named_and_the_run_resumes_before_it(unin
     assert (workdir / "checkpoints" / "300.damaged").is_dir()
 
 
+def test_a_restart_refuses_changes_to_the_run_and_says_the_others(uninterrupted, tmp_path,
+                                                                   data_dir):
+    import shutil
+
+    workdir = tmp_path / "changed"
+    shutil.copytree(uninterrupted[0], workdir)
+    refused = subprocess.run(
+        [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={workdir}",
+         f"--config.data.data_dir={data_dir}", *OVERRIDES, "--config.global_batch_size=8"],
+        capture_output=True, text=True, env=dict(os.environ, JAX_PLATFORMS="cpu"), timeout=600)
+    assert refused.returncode != 0
+    assert "holds a run with global_batch_size=4; it cannot resume with global_batch_size=8" \
+        in refused.stderr
+    longer = subprocess.run(
+        [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={workdir}",
+         f"--config.data.data_dir={data_dir}", *OVERRIDES, "--config.num_steps=320"],
+        capture_output=True, text=True, env=dict(os.environ, JAX_PLATFORMS="cpu"), timeout=600)
+    assert longer.returncode == 0, longer.stderr
+    assert "changed since the run began: num_steps: 300 -> 320" in longer.stdout
+    assert json.loads((workdir / "summary.json").read_text())["last_step"] == 320
+
+
 def test_non_finite_steps_stop_the_run_and_keep_the_last_good_checkpoint(tmp_path, data_dir):
     sys.path.insert(0, str(ROOT / "experiments"))
     from quickstart import get_config
