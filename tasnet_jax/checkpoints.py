@@ -55,10 +55,13 @@ class Checkpoints:
     def save(self, step: int, state, record: dict, metrics: dict | None = None):
         """Save (in the background when asynchronous); `record` and `metrics` must be
         JSON. The metrics also go into the record, where best_step finds them."""
-        self._manager.save(step, args=ocp.args.Composite(
-            state=ocp.args.StandardSave(state),
-            record=ocp.args.JsonSave({**record, "metrics": metrics})),
-            metrics=metrics, force=True)
+        try:  # a full disk, a lost mount: stop the run, saying what is still there
+            self._manager.save(step, args=ocp.args.Composite(
+                state=ocp.args.StandardSave(state),
+                record=ocp.args.JsonSave({**record, "metrics": metrics})),
+                metrics=metrics, force=True)
+        except OSError as err:
+            raise self._failed(step, err) from err
 
     def steps(self) -> list[int]:
         """The kept steps, oldest first."""
@@ -122,7 +125,15 @@ class Checkpoints:
 
     def wait(self):
         """Block until background saves are written."""
-        self._manager.wait_until_finished()
+        try:
+            self._manager.wait_until_finished()
+        except OSError as err:
+            raise self._failed(self.latest_step(), err) from err
+
+    def _failed(self, step, err) -> OSError:
+        return OSError(err.errno, f"could not save checkpoint {step} in {self.directory} "
+                       f"({err.strerror or err}); the run stopped, and the checkpoints saved "
+                       f"before it are intact: steps {self.steps()}")
 
     def close(self):
         self._manager.close()

@@ -196,6 +196,38 @@ def test_non_finite_steps_stop_the_run_and_keep_the_last_good_checkpoint(tmp_pat
     assert all(np.all(np.isfinite(x)) for x in jax.tree.leaves(state.params))
 
 
+def test_a_full_disk_stops_the_run_with_earlier_checkpoints_intact(tmp_path, data_dir,
+                                                                    monkeypatch):
+    import errno
+
+    import orbax.checkpoint as ocp
+
+    sys.path.insert(0, str(ROOT / "experiments"))
+    from quickstart import get_config
+
+    config = get_config()
+    config.model.update(TINY_MODEL)
+    config.data.data_dir = data_dir
+    config.update(num_steps=30, log_every_steps=5, checkpoint_every_steps=10,
+                  eval_every_steps=100, global_batch_size=4)
+    config.mixing.segment_seconds = 0.25
+    save = ocp.CheckpointManager.save
+
+    def full_from_step_20(manager, step, *args, **kwargs):
+        if step >= 20:
+            raise OSError(errno.ENOSPC, "No space left on device")
+        return save(manager, step, *args, **kwargs)
+
+    monkeypatch.setattr(ocp.CheckpointManager, "save", full_from_step_20)
+    with pytest.raises(OSError, match=r"could not save checkpoint 20 in .* \(No space left on "
+                                      r"device\); the run stopped, and the checkpoints saved "
+                                      r"before it are intact: steps \[10\]"):
+        train_and_evaluate(config, tmp_path)
+    monkeypatch.undo()
+    state, _ = _final_state(tmp_path)
+    assert int(state.step) == 10
+
+
 def _free_port():
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
