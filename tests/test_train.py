@@ -85,17 +85,31 @@ def test_a_short_run_learns_and_reports(uninterrupted):
     assert list((workdir / "tensorboard").glob("events.out.tfevents.*"))
 
 
-def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data_dir):
-    workdir = tmp_path / "killed"
+def _kill_at_checkpoint(workdir, data_dir, step):
+    """Launch, and SIGKILL once the checkpoint of `step` or a later one exists."""
     run = _launch(workdir, data_dir)
     deadline = time.time() + 300
-    # Kill mid-run once the evaluations of steps 100 and 200 are checkpointed and
-    # a few steps after them (SIGKILL: no chance to clean up).
-    while not any(p.name.isdigit() and int(p.name) >= 230
+    while not any(p.name.isdigit() and int(p.name) >= step
                   for p in (workdir / "checkpoints").glob("*")):
         assert run.poll() is None and time.time() < deadline, run.communicate()[0]
         time.sleep(0.05)
     run.send_signal(signal.SIGKILL)
+    run.wait()
+    assert run.returncode == -signal.SIGKILL and not (workdir / "summary.json").exists()
+
+
+def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data_dir):
+    """Three kills in one run (SIGKILL: no chance to clean up): after the step-100
+    evaluation, after the step-200 one, and once the last evaluation is printed
+    (during its checkpoint's write or the test phase); then it runs to the end."""
+    workdir = tmp_path / "killed"
+    _kill_at_checkpoint(workdir, data_dir, 130)
+    _kill_at_checkpoint(workdir, data_dir, 230)
+    run = _launch(workdir, data_dir)
+    for line in run.stdout:
+        if "step 300: validation" in line:
+            run.send_signal(signal.SIGKILL)
+            break
     run.wait()
     assert run.returncode == -signal.SIGKILL and not (workdir / "summary.json").exists()
 
@@ -127,6 +141,11 @@ def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data
         return [{k: v for k, v in row.items() if k != "steps_per_s"} for row in rows]
 
     assert history(workdir) == history(uninterrupted[0])
+    summaries = [json.loads((Path(d) / "summary.json").read_text())
+                 for d in (uninterrupted[0], workdir)]
+    for summary in summaries:
+        del summary["sample"]  # a path in its own workdir
+    assert summaries[0] == summaries[1]
 
 
 def test_a_damaged_latest_checkpoint_is_named_and_the_run_resumes_before_it(uninterrupted,
