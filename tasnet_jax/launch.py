@@ -24,6 +24,8 @@ def launch(get_config):
     flags.DEFINE_string("coordinator", None, "HOST:PORT of process 0, for a multi-process run")
     flags.DEFINE_integer("num_processes", None, "processes in a multi-process run")
     flags.DEFINE_integer("process_id", None, "this process's id in a multi-process run")
+    flags.DEFINE_integer("heartbeat_timeout", 100, "seconds without a sign of life from a "
+                         "process before the others of a multi-process run stop with an error")
 
     def main(argv):
         del argv
@@ -42,9 +44,10 @@ def launch(get_config):
         options = flags.FLAGS
         if options.coordinator:
             jax.distributed.initialize(options.coordinator, options.num_processes,
-                                       options.process_id)
+                                       options.process_id,
+                                       heartbeat_timeout_seconds=options.heartbeat_timeout)
         elif options.distributed:
-            jax.distributed.initialize()
+            jax.distributed.initialize(heartbeat_timeout_seconds=options.heartbeat_timeout)
         if options.config.init_from:  # the model is the source's
             given = [key.split(".", 1)[1] for key in flags.FLAGS["config"].override_values
                      if key.startswith("model.")]

@@ -275,6 +275,39 @@ def test_two_processes_train_together(tmp_path, data_dir):
     assert int(state.step) == 40 and int(state.skipped) == 0
 
 
+def test_when_one_process_dies_the_other_stops_and_the_run_resumes(tmp_path, data_dir):
+    """A multi-process run loses process 1 (SIGKILL): process 0 stops with an
+    error within the heartbeat timeout instead of waiting for it forever, and
+    the same command on both resumes the run (to a nearer end here)."""
+    def launch(num_steps, port):
+        return [subprocess.Popen(
+            [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={tmp_path}",
+             f"--config.data.data_dir={data_dir}", *OVERRIDES, f"--config.num_steps={num_steps}",
+             "--config.eval_every_steps=20", f"--coordinator=127.0.0.1:{port}",
+             "--num_processes=2", f"--process_id={i}", "--heartbeat_timeout=5"],
+            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env=dict(os.environ, JAX_PLATFORMS="cpu")) for i in range(2)]
+
+    runs = launch(300, _free_port())
+    deadline = time.time() + 300
+    while not any(p.name.isdigit() for p in (tmp_path / "checkpoints").glob("*")):
+        assert all(r.poll() is None for r in runs) and time.time() < deadline
+        time.sleep(0.05)
+    runs[1].send_signal(signal.SIGKILL)
+    killed_at = time.time()
+    output, _ = runs[0].communicate(timeout=120)
+    assert runs[0].returncode != 0 and time.time() - killed_at < 60, output
+    assert "most likely indicates that another task died" in output  # JAX's words
+    runs[1].wait()
+
+    runs = launch(40, _free_port())
+    outputs = [run.communicate(timeout=600)[0] for run in runs]
+    for run, output in zip(runs, outputs):
+        assert run.returncode == 0, output
+    assert "resumed from step" in outputs[0]
+    assert json.loads((tmp_path / "summary.json").read_text())["last_step"] == 40
+
+
 def test_fine_tuning_an_imported_model_raises_its_validation_si_snr(tmp_path, data_dir):
     """--config.init_from: the model config and parameters are the source's (an
     Asteroid file here), the optimizer fresh, and the record says where it started."""
