@@ -102,7 +102,7 @@ def mixture_gain(sources: np.ndarray, mixture: np.ndarray) -> np.float32:
 
     Negative SI-SNR leaves a model's output gain and sign free: a decoder that
     scales everything by -4 scores the same, and the models trained here do
-    come out 4-5 times too loud, some inverted, which clips once written to a
+    come out 3-5 times too loud, some inverted, which clips once written to a
     file. Sources that sum to silence keep gain 1.
     """
     total = sources.sum(0, dtype=np.float64)
