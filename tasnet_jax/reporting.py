@@ -1,12 +1,17 @@
 """What a run reports: history.jsonl and TensorBoard (scalars, audio, spectrograms).
 
 Only the main process writes; on the others every call does nothing. A
-resumed run's history.jsonl holds each step once: rows after the step it
-resumes from are dropped when it starts (it logs them again). TensorBoard
-drops such orphaned steps itself when it sees a step go back.
+resumed run logs again the steps after the checkpoint it resumes from, so
+each step must count once: history.jsonl loses its rows after that step when
+the run starts, and TensorBoard is told with a SessionLog.START event at the
+first step logged again, on which TensorBoard's loader drops what earlier
+event files hold from that step on (it ignores a run's first START). Without
+it, TF2-style event files show every re-logged step twice. Every scalar is
+flushed as it is written (flax's auto_flush), so a kill loses none.
 """
 import json
 import os
+import time
 from pathlib import Path
 
 import numpy as np
@@ -59,6 +64,18 @@ class Reporter:
         _rows_before(Path(workdir) / "history.jsonl", start_step)
         self._history = open(Path(workdir) / "history.jsonl", "a")
         self._writer = tensorboard.SummaryWriter(str(Path(workdir) / "tensorboard"))
+        self._session_start(start_step + 1)
+
+    def _session_start(self, step: int):
+        import tensorflow as tf
+        from tensorboard.compat.proto import event_pb2
+
+        event = event_pb2.Event(wall_time=time.time(), step=step,
+                                session_log=event_pb2.SessionLog(status=event_pb2.SessionLog.START))
+        # tf.summary has no call for a raw Event; ImportEvent writes one into
+        # the writer's own file, so it sits after the older files' events.
+        tf.raw_ops.ImportEvent(writer=self._writer._event_writer._resource,
+                               event=event.SerializeToString())
 
     def scalars(self, step: int, values: dict):
         if not self.enabled:

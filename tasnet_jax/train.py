@@ -22,6 +22,7 @@ from tqdm import tqdm
 
 from data_pipelines.pipeline import MixingConfig, train_dataset
 from data_pipelines.prepare import prepare
+from tasnet_jax import faults
 from tasnet_jax.checkpoints import BEST_METRIC, Checkpoints
 from tasnet_jax.evaluate import eval_batches, evaluate, examples, make_eval_step
 from tasnet_jax.losses import neg_si_snr
@@ -208,6 +209,7 @@ def train_and_evaluate(config, workdir) -> dict:
         record = {"config": config.to_dict(), "plateau": dataclasses.asdict(plateau),
                   "stopped": stop, "started_from": started_from}
         checkpoints.save(step, state, record, metrics)
+        faults.kill_point("checkpoint_write", step)
 
     # --- Loop.
     train_step = jit_train_step(model, optimizer, loss_fn, mesh)
@@ -238,7 +240,8 @@ def train_and_evaluate(config, workdir) -> dict:
                     f"non-finite loss or gradient; the last good checkpoint is step "
                     f"{checkpoints.latest_step()} in {checkpoints.directory}")
         if step % config.eval_every_steps == 0 or step == config.num_steps:
-            scores = evaluate(eval_step, state.variables(), validation(), mesh)
+            scores = evaluate(eval_step, state.variables(),
+                              faults.kill_inside(validation(), "validation", step), mesh)
             factor, stopped = plateau.update(scores["si_snr"], optim_config)
             if factor != 1.0:
                 lowered = max(learning_rate(state.opt_state) * factor,
@@ -259,8 +262,9 @@ def train_and_evaluate(config, workdir) -> dict:
     best = checkpoints.best_step() or checkpoints.latest_step()
     best_state, _ = checkpoints.restore(best, state)
     per_utterance = []
-    for i, ex in enumerate(examples(eval_step, best_state.variables(), eval_batches(
-            corpus, config.data.test_split, local_batch_size, corpus_rate), mesh)):
+    tested = examples(eval_step, best_state.variables(), eval_batches(
+        corpus, config.data.test_split, local_batch_size, corpus_rate), mesh)
+    for i, ex in enumerate(faults.kill_inside(tested, "test", checkpoints.latest_step())):
         if not main_process:
             continue  # the others only take part in the gathering
         per_utterance.append({"si_snr": ex["si_snr"], "si_snri": ex["si_snri"],

@@ -14,6 +14,7 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
+from tasnet_jax import faults
 from tasnet_jax.checkpoints import Checkpoints
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.optim import make_optimizer, OptimConfig
@@ -37,12 +38,17 @@ def data_dir(tiny_builder):
     return str(Path(tiny_builder.data_dir).parents[1])  # .../tiny_noisy_speech/1.0.0 -> root
 
 
-def _launch(workdir, data_dir):
+def _launch(workdir, data_dir, kill_at=None):
+    """The quickstart with the tiny model; `kill_at`: where it SIGKILLs itself
+    (tasnet_jax.faults)."""
+    env = dict(os.environ, JAX_PLATFORMS="cpu")
+    env.pop(faults.ENV, None)
+    if kill_at:
+        env[faults.ENV] = kill_at
     return subprocess.Popen(
         [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={workdir}",
          f"--config.data.data_dir={data_dir}", *OVERRIDES],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
-        env=dict(os.environ, JAX_PLATFORMS="cpu"))
+        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, env=env)
 
 
 def _final_state(workdir):
@@ -98,25 +104,55 @@ def _kill_at_checkpoint(workdir, data_dir, step):
     assert run.returncode == -signal.SIGKILL and not (workdir / "summary.json").exists()
 
 
+def _kept(workdir):
+    checkpoints = Checkpoints(Path(workdir) / "checkpoints", asynchronous=False)
+    kept = checkpoints.steps(), checkpoints.best_step()
+    checkpoints.close()
+    return kept
+
+
+def _killed_itself(run):
+    output, _ = run.communicate(timeout=600)
+    assert run.returncode == -signal.SIGKILL, output
+
+
+def _tensorboard_scalars(workdir):
+    """{tag: [(step, value)]} as TensorBoard's loader shows them, timings aside."""
+    from tensorboard.backend.event_processing import plugin_event_accumulator as tb
+
+    events = tb.EventAccumulator(str(Path(workdir) / "tensorboard"),
+                                 size_guidance={tb.TENSORS: 0})
+    events.Reload()
+    return {tag: [(e.step, _tensor_value(e.tensor_proto)) for e in events.Tensors(tag)]
+            for tag in events.Tags()["tensors"] if tag != "steps_per_s"
+            and events.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"}
+
+
+def _tensor_value(proto):
+    import tensorflow as tf
+
+    return tf.make_ndarray(proto).tolist()
+
+
 def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data_dir):
-    """Three kills in one run (SIGKILL: no chance to clean up): after the step-100
-    evaluation, after the step-200 one, and once the last evaluation is printed
-    (during its checkpoint's write or the test phase); then it runs to the end."""
+    """Four SIGKILLs in one run (no chance to clean up), each where a
+    preemption can land: inside the step-100 validation pass, while the
+    step-200 checkpoint is being written in the background, between steps
+    (from outside, once the step-230 checkpoint is there) and inside the test
+    phase; then it runs to the end."""
     workdir = tmp_path / "killed"
-    _kill_at_checkpoint(workdir, data_dir, 130)
+    _killed_itself(_launch(workdir, data_dir, kill_at="validation:100"))
+    assert 100 not in _kept(workdir)[0]  # saved after the validation it was killed in
+    _killed_itself(_launch(workdir, data_dir, kill_at="checkpoint_write:200"))
+    assert 200 not in _kept(workdir)[0] and 100 in _kept(workdir)[0]  # cut mid-write
     _kill_at_checkpoint(workdir, data_dir, 230)
-    run = _launch(workdir, data_dir)
-    for line in run.stdout:
-        if "step 300: validation" in line:
-            run.send_signal(signal.SIGKILL)
-            break
-    run.wait()
-    assert run.returncode == -signal.SIGKILL and not (workdir / "summary.json").exists()
+    _killed_itself(_launch(workdir, data_dir, kill_at="test:300"))
+    assert not (workdir / "summary.json").exists()
 
     resumed = _launch(workdir, data_dir)
     output, _ = resumed.communicate(timeout=600)
     assert resumed.returncode == 0, output
-    assert "resumed from step" in output
+    assert "resumed from step 300" in output
 
     want, want_record = _final_state(uninterrupted[0])
     got, got_record = _final_state(workdir)
@@ -128,19 +164,18 @@ def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data
                  jax.tree.map(np.asarray, want.opt_state))
     assert got_record["plateau"] == want_record["plateau"]
     # The same checkpoints kept: the retention policy still knows the scores of
-    # those saved before the kill (latest + the 2 best evaluated ones).
-    kept = []
-    for run_dir in (uninterrupted[0], workdir):
-        checkpoints = Checkpoints(Path(run_dir) / "checkpoints", asynchronous=False)
-        kept.append((checkpoints.steps(), checkpoints.best_step()))
-        checkpoints.close()
-    assert kept[0] == kept[1] and len(kept[0][0]) == 2, kept
+    # those saved before a kill (latest + the 2 best evaluated ones).
+    kept = _kept(uninterrupted[0])
+    assert _kept(workdir) == kept and len(kept[0]) == 2, kept
     # Each step's history once, as the unbroken run logged it (timings aside).
     def history(run_dir):
         rows = [json.loads(line) for line in (Path(run_dir) / "history.jsonl").open()]
         return [{k: v for k, v in row.items() if k != "steps_per_s"} for row in rows]
 
     assert history(workdir) == history(uninterrupted[0])
+    # TensorBoard too: the steps logged again after each resume replace the
+    # killed processes' ones instead of showing twice.
+    assert _tensorboard_scalars(workdir) == _tensorboard_scalars(uninterrupted[0])
     summaries = [json.loads((Path(d) / "summary.json").read_text())
                  for d in (uninterrupted[0], workdir)]
     for summary in summaries:
