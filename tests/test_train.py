@@ -276,10 +276,16 @@ def test_a_full_disk_stops_the_run_with_earlier_checkpoints_intact(tmp_path, dat
     with pytest.raises(OSError, match=r"could not save checkpoint 20 in .* \(No space left on "
                                       r"device\); the run stopped, and the checkpoints saved "
                                       r"before it are intact: steps \[10\]"):
-        train_and_evaluate(config, tmp_path)
+        train_and_evaluate(config, tmp_path / "full")
     monkeypatch.undo()
-    state, _ = _final_state(tmp_path)
+    state, _ = _final_state(tmp_path / "full")
     assert int(state.step) == 10
+    # Space freed, the same run resumes and ends as one that never ran out.
+    resumed = train_and_evaluate(config, tmp_path / "full")
+    unbroken = train_and_evaluate(config, tmp_path / "unbroken")
+    assert resumed == {**unbroken, "sample": resumed["sample"]}
+    jax.tree.map(np.testing.assert_array_equal, _final_state(tmp_path / "full")[0].params,
+                 _final_state(tmp_path / "unbroken")[0].params)
 
 
 def _free_port():
