@@ -134,6 +134,37 @@ def _tensor_value(proto):
     return tf.make_ndarray(proto).tolist()
 
 
+def _assert_same_run(workdir, unbroken):
+    """`workdir` ended as the unbroken run did: state, kept checkpoints, best
+    step, history, TensorBoard scalars and summary."""
+    want, want_record = _final_state(unbroken)
+    got, got_record = _final_state(workdir)
+    assert int(got.step) == int(want.step) == 300
+    # Bitwise: same data stream from the resumed step, same arithmetic on the CPU.
+    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.params),
+                 jax.tree.map(np.asarray, want.params))
+    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.opt_state),
+                 jax.tree.map(np.asarray, want.opt_state))
+    assert got_record["plateau"] == want_record["plateau"]
+    # The same checkpoints kept: the retention policy still knows the scores of
+    # those saved before a restart (latest + the 2 best evaluated ones).
+    kept = _kept(unbroken)
+    assert _kept(workdir) == kept and len(kept[0]) == 2, kept
+
+    def history(run_dir):  # each step once, as the unbroken run logged it (timings aside)
+        rows = [json.loads(line) for line in (Path(run_dir) / "history.jsonl").open()]
+        return [{k: v for k, v in row.items() if k != "steps_per_s"} for row in rows]
+
+    assert history(workdir) == history(unbroken)
+    # TensorBoard too: the steps logged again after each resume replace the
+    # killed processes' ones instead of showing twice.
+    assert _tensorboard_scalars(workdir) == _tensorboard_scalars(unbroken)
+    summaries = [json.loads((Path(d) / "summary.json").read_text()) for d in (unbroken, workdir)]
+    for summary in summaries:
+        del summary["sample"]  # a path in its own workdir
+    assert summaries[0] == summaries[1]
+
+
 def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data_dir):
     """Four SIGKILLs in one run (no chance to clean up), each where a
     preemption can land: inside the step-100 validation pass, while the
@@ -154,33 +185,7 @@ def test_killed_run_resumes_to_the_same_parameters(uninterrupted, tmp_path, data
     assert resumed.returncode == 0, output
     assert "resumed from step 300" in output
 
-    want, want_record = _final_state(uninterrupted[0])
-    got, got_record = _final_state(workdir)
-    assert int(got.step) == int(want.step) == 300
-    # Bitwise: same data stream from the resumed step, same arithmetic on the CPU.
-    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.params),
-                 jax.tree.map(np.asarray, want.params))
-    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.opt_state),
-                 jax.tree.map(np.asarray, want.opt_state))
-    assert got_record["plateau"] == want_record["plateau"]
-    # The same checkpoints kept: the retention policy still knows the scores of
-    # those saved before a kill (latest + the 2 best evaluated ones).
-    kept = _kept(uninterrupted[0])
-    assert _kept(workdir) == kept and len(kept[0]) == 2, kept
-    # Each step's history once, as the unbroken run logged it (timings aside).
-    def history(run_dir):
-        rows = [json.loads(line) for line in (Path(run_dir) / "history.jsonl").open()]
-        return [{k: v for k, v in row.items() if k != "steps_per_s"} for row in rows]
-
-    assert history(workdir) == history(uninterrupted[0])
-    # TensorBoard too: the steps logged again after each resume replace the
-    # killed processes' ones instead of showing twice.
-    assert _tensorboard_scalars(workdir) == _tensorboard_scalars(uninterrupted[0])
-    summaries = [json.loads((Path(d) / "summary.json").read_text())
-                 for d in (uninterrupted[0], workdir)]
-    for summary in summaries:
-        del summary["sample"]  # a path in its own workdir
-    assert summaries[0] == summaries[1]
+    _assert_same_run(workdir, uninterrupted[0])
 
 
 def test_a_damaged_latest_checkpoint_is_named_and_the_run_resumes_before_it(uninterrupted,
@@ -201,10 +206,7 @@ def test_a_damaged_latest_checkpoint_is_named_and_the_run_resumes_before_it(unin
     assert run.returncode == 0, output
     assert "checkpoint 300 in" in output and "is damaged and was moved to 300.damaged" in output
     assert "resumed from step 200" in output
-    want, _ = _final_state(uninterrupted[0])
-    got, _ = _final_state(workdir)
-    jax.tree.map(np.testing.assert_array_equal, jax.tree.map(np.asarray, got.params),
-                 jax.tree.map(np.asarray, want.params))
+    _assert_same_run(workdir, uninterrupted[0])
     assert (workdir / "checkpoints" / "300.damaged").is_dir()
 
 
