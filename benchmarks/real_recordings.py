@@ -124,22 +124,23 @@ def without_subsonic(audio: np.ndarray) -> np.ndarray:
     return scipy.signal.sosfiltfilt(sos, audio - audio.mean()).astype(np.float32)
 
 
-def _readable(paths):
-    """(path, mono audio at RATE without subsonic content) of each path that can
-    be read; the others logged."""
+def _readable(paths, condition=without_subsonic):
+    """(path, mono audio at RATE through `condition`) of each path that can be
+    read; the others logged."""
     for path in paths:
         try:
-            yield path, without_subsonic(read_audio(path, RATE))
+            yield path, condition(read_audio(path, RATE))
         except AudioError as err:
             log.warning("left out: %s", err)
 
 
-def utterances(root: Path) -> dict[str, np.ndarray]:
-    """name -> about 4 s of one voice: its clips joined with short gaps, -25 dBFS RMS."""
+def utterances(root: Path, condition=without_subsonic) -> dict[str, np.ndarray]:
+    """name -> about 4 s of one voice: its clips (through `condition`) joined
+    with short gaps, -25 dBFS RMS."""
     out = {}
     gap = np.zeros(int(GAP_SECONDS * RATE), np.float32)
     for voice, (pattern, count) in SPEECH.items():
-        clips = _readable(_rank(root.glob(pattern), voice))
+        clips = _readable(_rank(root.glob(pattern), voice), condition)
         for n in range(count):
             parts, seconds = [], 0.0
             for _, clip in clips:

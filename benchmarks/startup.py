@@ -1,6 +1,7 @@
 """Time to the first training step: import, init, compile, first step; cold and warm cache.
 
     .venv/bin/python benchmarks/startup.py [--configs small paper] [--batch 4] [--seconds 4]
+        [--flat-optimizer]
 
 Each row is a fresh process (what a user's second launch is): the first with
 an empty compilation cache (tasnet_jax/compile_cache.py), the second reading
@@ -8,7 +9,10 @@ what the first wrote. Phases: `import` (jax, flax, optax and the model
 code), `init` (parameters and optimizer state on the device), `compile`
 (lowering and compiling the jitted training step; a warm cache loads it) and
 `first step` (running it once on zeros, the buffers' first allocation
-included). `small` is the quickstart's model, `paper` the paper's.
+included); `compile` split into tracing to a jaxpr, lowering to StableHLO
+and XLA's compile (or, warm, loading it from the cache). `small` is the
+quickstart's model, `paper` the paper's. `--flat-optimizer` measures the
+optimizer wrapped in optax.flatten instead.
 """
 import argparse
 import json
@@ -36,6 +40,9 @@ enable_from_env()
 times = {{"import": time.perf_counter() - began}}
 config = {config}
 model, optimizer, mesh = ConvTasNet(config), make_optimizer(OptimConfig()), make_mesh()
+if {flat_optimizer}:  # every parameter in one vector: fewer ops to trace and compile
+    import optax
+    optimizer = optax.flatten(optimizer)
 tick = time.perf_counter()
 state = create_train_state(model, optimizer, jax.random.key(0),
                            jnp.zeros((1, config.filter_length)), mesh)
@@ -45,8 +52,13 @@ samples = int({seconds} * config.sample_rate)
 batch = dict(mixture=jnp.zeros(({batch}, samples)), sources=jnp.zeros(({batch}, 2, samples)),
              length=jnp.full(({batch},), samples, jnp.int32))
 tick = time.perf_counter()
-step = jit_train_step(model, optimizer, neg_si_snr, mesh).lower(state, batch).compile()
+traced = jit_train_step(model, optimizer, neg_si_snr, mesh).trace(state, batch)
+times["trace"] = time.perf_counter() - tick
+lowered = traced.lower()
+times["lower"] = time.perf_counter() - tick - times["trace"]
+step = lowered.compile()
 times["compile"] = time.perf_counter() - tick
+times["xla"] = times["compile"] - times["trace"] - times["lower"]
 tick = time.perf_counter()
 jax.block_until_ready(step(state, batch))
 times["first step"] = time.perf_counter() - tick
@@ -60,9 +72,10 @@ CONFIGS = {
 }
 
 
-def run(name, cache, batch, seconds) -> dict:
+def run(name, cache, batch, seconds, flat_optimizer=False) -> dict:
     script = "import json\n" + PROCESS.format(root=str(ROOT), config=CONFIGS[name],
-                                               batch=batch, seconds=seconds)
+                                               batch=batch, seconds=seconds,
+                                               flat_optimizer=flat_optimizer)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=dict(os.environ, TASNET_JAX_COMPILE_CACHE=str(cache)), check=True)
     line = next(line for line in done.stdout.splitlines() if line.startswith("TIMES "))
@@ -74,20 +87,22 @@ def main():
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=4.0, help="training segment length")
+    parser.add_argument("--flat-optimizer", action="store_true",
+                        help="the optimizer wrapped in optax.flatten (not what training uses)")
     args = parser.parse_args()
     import jax
 
     print(f"{jax.devices()[0].device_kind}, jax {jax.__version__}; batch {args.batch} x "
           f"{args.seconds} s; seconds per phase, a fresh process each")
-    print(f"{'config':8} {'cache':6} {'import':>7} {'init':>7} {'compile':>8} {'1st step':>9} "
-          f"{'total':>7}")
+    print(f"{'config':8} {'cache':6} {'import':>7} {'init':>7} {'compile':>8} "
+          f"{'(trace':>7} {'lower':>6} {'xla)':>6} {'1st step':>9} {'total':>7}")
     for name in args.configs:
         with tempfile.TemporaryDirectory() as cache:
             for kind in ("cold", "warm"):
-                t = run(name, cache, args.batch, args.seconds)
+                t = run(name, cache, args.batch, args.seconds, args.flat_optimizer)
                 print(f"{name:8} {kind:6} {t['import']:7.2f} {t['init']:7.2f} "
-                      f"{t['compile']:8.2f} {t['first step']:9.2f} {t['total']:7.2f}",
-                      flush=True)
+                      f"{t['compile']:8.2f} {t['trace']:7.2f} {t['lower']:6.2f} {t['xla']:6.2f} "
+                      f"{t['first step']:9.2f} {t['total']:7.2f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -1,0 +1,141 @@
+"""What a model takes from real speech, and what it lets through, on the real-recordings set.
+
+    python benchmarks/error_split.py RUN [--set_dir DIR]
+
+1. Clean speech in, by frequency band: the residual of the least-squares fit
+   of the speech output to its input (what the model removed), for the set's
+   24 utterances as the packages hold them (DC offsets and subsonic content
+   kept, as version 1 of the set had them) and as the set holds them now.
+2. Noisy pairs, distortion against leaked noise: encoder and decoder are
+   linear, so the speech estimate is D(M E(s)) + D(M E(n)) with M the
+   speech mask. After the SI-SNR scale, speech over its distortion and speech
+   over the noise let through, per noise kind and SNR, and on the embedded
+   corpus's synthetic test split. Whole utterances, no chunking.
+
+Needs the set built by benchmarks/real_recordings.py (same --set_dir) and the
+tiny_noisy_speech corpus (built on first use).
+"""
+import argparse
+import csv
+import sys
+from pathlib import Path
+
+import jax
+import jax.numpy as jnp
+import numpy as np
+import scipy.signal
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+import real_recordings  # noqa: E402  (benchmarks/ is on the path when run as a script)
+from data_pipelines.audio import read_audio  # noqa: E402
+from tasnet_jax import inference  # noqa: E402
+from tasnet_jax.model import ConvTasNet, Decoder, Encoder, Separator  # noqa: E402
+
+BANDS_HZ = (0, 30, 80, 160, 500, 1500, 3000, 8000)
+
+
+def band_energies(audio, rate):
+    """Energy of `audio` in each of BANDS_HZ (Welch's estimate, 512-sample frames, offsets kept)."""
+    freqs, power = scipy.signal.welch(audio, rate, nperseg=512, detrend=False)
+    return np.array([power[(freqs >= lo) & (freqs < hi)].sum()
+                     for lo, hi in zip(BANDS_HZ[:-1], BANDS_HZ[1:])])
+
+
+def removed_by_band(denoiser, speech):
+    """(input energy per band, residual energy per band) summed over `speech`."""
+    inputs, residuals = 0.0, 0.0
+    for clean in speech:
+        out = denoiser(clean)[0]
+        residual = clean - out * np.dot(out, clean) / np.dot(out, out)
+        inputs = inputs + band_energies(clean, denoiser.sample_rate)
+        residuals = residuals + band_energies(residual, denoiser.sample_rate)
+    return inputs, residuals
+
+
+def mask_parts(denoiser):
+    """f(mixture, speech, noise) -> (D(M E(speech)), D(M E(noise))), jitted."""
+    cfg, variables = denoiser.config, denoiser.variables
+    model = ConvTasNet(cfg)
+    encoder = Encoder(cfg.n_filters, cfg.filter_length, cfg.stride)
+    decoder = Decoder(cfg.n_filters, cfg.filter_length, cfg.stride)
+
+    @jax.jit
+    def parts(mixture, speech, noise):
+        _, seen = model.apply(variables, mixture[None], capture_intermediates=lambda module, _:
+                              isinstance(module, Separator))
+        mask = seen["intermediates"]["separator"]["__call__"][0][0, 0]
+        through = [decoder.apply({"params": variables["params"]["decoder"]},
+                                 mask * encoder.apply({"params": variables["params"]["encoder"]},
+                                                      x[None])[0]) for x in (speech, noise)]
+        return tuple(through)
+
+    return parts
+
+
+def distortion_and_leak(parts, pairs):
+    """(speech / distortion dB, speech / leaked noise dB) over (mixture, speech) pairs."""
+    speech_energy = distortion = leak = 0.0
+    for mixture, speech in pairs:
+        from_speech, from_noise = (np.asarray(x) for x in parts(
+            jnp.asarray(mixture), jnp.asarray(speech), jnp.asarray(mixture - speech)))
+        n = from_speech.size
+        speech = speech[:n]
+        estimate = from_speech + from_noise
+        scale = np.dot(estimate, speech) / np.dot(estimate, estimate)
+        speech_energy += np.sum(speech**2)
+        distortion += np.sum((scale * from_speech - speech) ** 2)
+        leak += np.sum((scale * from_noise) ** 2)
+    return 10 * np.log10(speech_energy / distortion), 10 * np.log10(speech_energy / leak)
+
+
+def synthetic_test_pairs():
+    import tensorflow_datasets as tfds
+
+    from data_pipelines.audio import INT16_SCALE
+    from data_pipelines.prepare import prepare
+
+    builder = prepare("tiny_noisy_speech")
+    return [(ex["noisy"] / INT16_SCALE, ex["clean"] / INT16_SCALE)
+            for ex in tfds.as_numpy(builder.as_dataset(split="test"))]
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("run", help="a run's workdir (or anything inference.load takes)")
+    parser.add_argument("--set_dir", type=Path,
+                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    args = parser.parse_args()
+    set_dir = real_recordings.build_set(args.set_dir)
+    denoiser = inference.load(args.run)
+
+    print(f"{args.run}: what it removes from clean real speech, by band "
+          "(residual / input energy, and the band's share of all that is removed)")
+    root = set_dir / "root"
+    for name, condition in (("as the packages hold it", lambda x: x),
+                            (f"version {real_recordings.SET_VERSION} of the set",
+                             real_recordings.without_subsonic)):
+        speech = list(real_recordings.utterances(root, condition).values())
+        inputs, residuals = removed_by_band(denoiser, speech)
+        total = 10 * np.log10(residuals.sum() / inputs.sum())
+        print(f"  {name}: all bands {total:.1f} dB")
+        for lo, hi, into, left in zip(BANDS_HZ[:-1], BANDS_HZ[1:], inputs, residuals):
+            print(f"    {lo:5d}-{hi:5d} Hz  input share {into / inputs.sum():.3f}  "
+                  f"removed {10 * np.log10(left / into):6.1f} dB  "
+                  f"share of removed {left / residuals.sum():.3f}")
+
+    print("speech / its distortion, speech / leaked noise (dB, after the SI-SNR scale)")
+    parts = mask_parts(denoiser)
+    with open(set_dir / "manifest.csv", newline="") as f:
+        manifest = list(csv.DictReader(f))
+    for kind in real_recordings.NOISE:
+        for snr in real_recordings.SNRS_DB:
+            pairs = [(read_audio(set_dir / "noisy" / m["file"], denoiser.sample_rate),
+                      read_audio(set_dir / "clean" / m["file"], denoiser.sample_rate))
+                     for m in manifest if m["kind"] == kind and int(m["snr_db"]) == snr]
+            print(f"  real {kind:9} {snr} dB: %.2f, %.2f" % distortion_and_leak(parts, pairs))
+    print("  synthetic test split: %.2f, %.2f" % distortion_and_leak(parts, synthetic_test_pairs()))
+
+
+if __name__ == "__main__":
+    main()
