@@ -23,7 +23,8 @@ Every clip, speech and noise, loses its DC offset and what lies below 20 Hz
 (zero-phase high-pass): joined clips of different offsets make steps, and
 subsonic rumble is no part of a voice a listener hears, yet a reference that
 holds them charges a model for removing them (version 1 of the set kept them;
-they were two thirds of what every model took from clean real speech).
+they were more than half of what the models took from clean real speech:
+benchmarks/error_split.py).
 Every utterance is mixed with one noise of each kind at 0 and 5 dB SNR
 (noise looped to the utterance's length, choices fixed by names), 192 pairs
 at 16 kHz. Each run's best checkpoint denoises them (tasnet_jax.evaluate_files);
