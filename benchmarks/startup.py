@@ -1,7 +1,7 @@
 """Time to the first training step: import, init, compile, first step; cold and warm cache.
 
     .venv/bin/python benchmarks/startup.py [--configs small paper] [--batch 4] [--seconds 4]
-        [--flat-optimizer]
+        [--per-parameter-optimizer]
 
 Each row is a fresh process (what a user's second launch is): the first with
 an empty compilation cache (tasnet_jax/compile_cache.py), the second reading
@@ -11,8 +11,8 @@ code), `init` (parameters and optimizer state on the device), `compile`
 `first step` (running it once on zeros, the buffers' first allocation
 included); `compile` split into tracing to a jaxpr, lowering to StableHLO
 and XLA's compile (or, warm, loading it from the cache). `small` is the
-quickstart's model, `paper` the paper's. `--flat-optimizer` measures the
-optimizer wrapped in optax.flatten instead.
+quickstart's model, `paper` the paper's. `--per-parameter-optimizer`
+measures the optimizer as it was before its state became one vector.
 """
 import argparse
 import json
@@ -39,10 +39,8 @@ from tasnet_jax.step import create_train_state, jit_train_step
 enable_from_env()
 times = {{"import": time.perf_counter() - began}}
 config = {config}
-model, optimizer, mesh = ConvTasNet(config), make_optimizer(OptimConfig()), make_mesh()
-if {flat_optimizer}:  # every parameter in one vector: fewer ops to trace and compile
-    import optax
-    optimizer = optax.flatten(optimizer)
+model, mesh = ConvTasNet(config), make_mesh()
+optimizer = make_optimizer(OptimConfig(), one_vector=not {per_parameter})
 tick = time.perf_counter()
 state = create_train_state(model, optimizer, jax.random.key(0),
                            jnp.zeros((1, config.filter_length)), mesh)
@@ -72,10 +70,10 @@ CONFIGS = {
 }
 
 
-def run(name, cache, batch, seconds, flat_optimizer=False) -> dict:
+def run(name, cache, batch, seconds, per_parameter=False) -> dict:
     script = "import json\n" + PROCESS.format(root=str(ROOT), config=CONFIGS[name],
                                                batch=batch, seconds=seconds,
-                                               flat_optimizer=flat_optimizer)
+                                               per_parameter=per_parameter)
     done = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
                           env=dict(os.environ, TASNET_JAX_COMPILE_CACHE=str(cache)), check=True)
     line = next(line for line in done.stdout.splitlines() if line.startswith("TIMES "))
@@ -87,8 +85,8 @@ def main():
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=4.0, help="training segment length")
-    parser.add_argument("--flat-optimizer", action="store_true",
-                        help="the optimizer wrapped in optax.flatten (not what training uses)")
+    parser.add_argument("--per-parameter-optimizer", action="store_true",
+                        help="the optimizer state per parameter array, as until 2026-11-27")
     args = parser.parse_args()
     import jax
 
@@ -99,7 +97,7 @@ def main():
     for name in args.configs:
         with tempfile.TemporaryDirectory() as cache:
             for kind in ("cold", "warm"):
-                t = run(name, cache, args.batch, args.seconds, args.flat_optimizer)
+                t = run(name, cache, args.batch, args.seconds, args.per_parameter_optimizer)
                 print(f"{name:8} {kind:6} {t['import']:7.2f} {t['init']:7.2f} "
                       f"{t['compile']:8.2f} {t['trace']:7.2f} {t['lower']:6.2f} {t['xla']:6.2f} "
                       f"{t['first step']:9.2f} {t['total']:7.2f}", flush=True)

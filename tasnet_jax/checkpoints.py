@@ -86,6 +86,14 @@ class Checkpoints:
             state=ocp.args.StandardRestore(abstract), record=ocp.args.JsonRestore()))
         return restored["state"], restored["record"]
 
+    def restore_variables(self, step: int) -> dict:
+        """{"params", "batch_stats"} saved at `step`, whatever the layout of the
+        optimizer state beside them (models saved before the optimizer's state
+        became one vector load too)."""
+        restored = self._manager.restore(step, args=ocp.args.Composite(
+            state=ocp.args.StandardRestore()))["state"]
+        return {"params": restored["params"], "batch_stats": restored.get("batch_stats") or {}}
+
     def restore_newest_intact(self, like):
         """(step, state, record) of the newest checkpoint that restores, or None
         if there is no checkpoint. A damaged one (a file missing or cut short:
@@ -99,6 +107,13 @@ class Checkpoints:
                 state, record = self.restore(step, like)
                 return step, state, record
             except Exception as err:  # orbax raises many kinds for a bad file
+                if self._reads_as_saved(step):
+                    raise ValueError(
+                        f"checkpoint {step} in {self.directory} is intact but holds a training "
+                        "state of another layout (saved by another tasnet-jax version, whose "
+                        "optimizer state was laid out per parameter); resume it with that "
+                        "version, or start a new workdir with --config.init_from="
+                        f"{self.directory.parent} to keep its parameters") from err
                 aside = self.directory / f"{step}.damaged"
                 if jax.process_index() == 0:
                     (self.directory / str(step)).rename(aside)
@@ -112,6 +127,15 @@ class Checkpoints:
                                f"{damaged}, moved aside as STEP.damaged); not starting over "
                                "from step 0: delete the folder to do that")
         return None
+
+    def _reads_as_saved(self, step: int) -> bool:
+        """Whether `step` restores in the structure it was saved in: intact files."""
+        try:
+            self._manager.restore(step, args=ocp.args.Composite(
+                state=ocp.args.StandardRestore(), record=ocp.args.JsonRestore()))
+            return True
+        except Exception:
+            return False
 
     def read_record(self, step: int) -> dict:
         """Only the JSON record (config, metrics), without loading the state."""

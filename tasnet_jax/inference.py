@@ -17,15 +17,11 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 
 import jax
-import jax.numpy as jnp
 import numpy as np
 
 from tasnet_jax import chunking, hub
 from tasnet_jax.checkpoints import Checkpoints
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
-from tasnet_jax.optim import OptimConfig, make_optimizer
-from tasnet_jax.parallel import make_mesh
-from tasnet_jax.step import create_train_state
 
 
 @dataclasses.dataclass
@@ -134,19 +130,15 @@ def load(path, which="best", **options) -> Denoiser:
         record = checkpoints.read_record(step)
         try:
             config = ConvTasNetConfig(**record["config"]["model"])
-            optim = OptimConfig(**record["config"]["optim"])
         except (KeyError, TypeError, ValueError) as err:
             raise ValueError(f"{folder}/{step} is not a tasnet-jax checkpoint: its record of "
                              f"the model config is missing or unreadable ({err!r})") from err
-        model, optimizer = ConvTasNet(config), make_optimizer(optim)
-        # The saved state's structure; its values are replaced by the restore.
-        like = create_train_state(model, optimizer, jax.random.key(0),
-                                  jnp.zeros((1, config.filter_length)),
-                                  make_mesh(jax.local_devices()[:1]))
-        state, _ = checkpoints.restore(step, like)
+        restored = checkpoints.restore_variables(step)
     finally:
         checkpoints.close()
-    variables = jax.tree.map(np.asarray, state.variables())
+    variables = jax.tree.map(np.asarray, restored)
+    if not variables["batch_stats"]:
+        del variables["batch_stats"]
     return Denoiser(config, variables, step, source=str(folder), **options)
 
 
