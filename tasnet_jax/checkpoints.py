@@ -110,10 +110,11 @@ class Checkpoints:
                 if self._reads_as_saved(step):
                     raise ValueError(
                         f"checkpoint {step} in {self.directory} is intact but holds a training "
-                        "state of another layout (saved by another tasnet-jax version, whose "
-                        "optimizer state was laid out per parameter); resume it with that "
-                        "version, or start a new workdir with --config.init_from="
-                        f"{self.directory.parent} to keep its parameters") from err
+                        "state of another layout than this run's optimizer makes (another "
+                        "optimizer, or a tasnet-jax from before the optimizer state became one "
+                        "vector); resume it with what saved it, or start a new workdir with "
+                        f"--config.init_from={self.directory.parent} to keep its parameters"
+                    ) from err
                 aside = self.directory / f"{step}.damaged"
                 if jax.process_index() == 0:
                     (self.directory / str(step)).rename(aside)

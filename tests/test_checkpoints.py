@@ -36,16 +36,14 @@ def test_a_state_of_another_layout_is_named_not_moved_aside_and_its_model_loads(
     import jax
     import jax.numpy as jnp
     import numpy as np
-    import optax
 
     from tasnet_jax import inference
-    from tasnet_jax.optim import Plateau
+    from tasnet_jax.optim import OptimConfig, Plateau, make_optimizer
     from tasnet_jax.parallel import make_mesh
     from tasnet_jax.step import create_train_state
 
     workdir, model, states = make_run()
-    per_parameter = optax.chain(optax.clip_by_global_norm(5.0),
-                                optax.inject_hyperparams(optax.adam)(learning_rate=1e-3))
+    per_parameter = make_optimizer(OptimConfig(), one_vector=False)
     old = create_train_state(model, per_parameter, jax.random.key(7), jnp.zeros((1, 16)),
                              make_mesh(jax.devices()[:1]))
     record = Checkpoints(workdir / "checkpoints", asynchronous=False).read_record(1)
