@@ -26,9 +26,11 @@ import functools
 import math
 
 import flax.linen as nn
+import jax
 import jax.numpy as jnp
 
-from tasnet_jax.norms import CAUSAL_NORMS, NORMS, STREAM, is_streaming, make_norm
+from tasnet_jax.norms import (CAUSAL_NORMS, NORMS, STREAM, NormGain, is_streaming, make_norm,
+                              prelu_global_norm)
 
 COMPUTE_DTYPES = ("float32", "bfloat16")
 ENCODER_ACTIVATIONS = {"linear": lambda x: x, "relu": nn.relu}
@@ -233,16 +235,82 @@ class DepthwiseConv(nn.Module):
             past = self.variable(STREAM, "past", jnp.zeros, (x.shape[0], span, channels), x.dtype)
             padded = jnp.concatenate([past.value, x], axis=1)
             past.value = padded[:, padded.shape[1] - span:]
-        else:
-            # Causal: all padding in the past, so frame t sees frames t - span .. t.
-            left = span if self.causal else span // 2
-            padded = jnp.pad(x, ((0, 0), (left, span - left), (0, 0)))
-        steps = x.shape[1]
-        out = bias
-        for tap in range(self.kernel_size):
-            start = tap * self.dilation
-            out = out + padded[:, start:start + steps] * kernel[tap]
-        return out
+            return _taps(padded, kernel, bias, self.dilation, x.shape[1])
+        # Causal: all padding in the past, so frame t sees frames t - span .. t.
+        left = span if self.causal else span // 2
+        return depthwise_conv(x, kernel, bias, self.dilation, left)
+
+
+def _taps(padded, kernel, bias, dilation, steps):
+    """bias + sum over taps k of kernel[k] * padded[:, k * dilation:][:steps]."""
+    out = bias
+    for tap in range(kernel.shape[0]):
+        out = out + padded[:, tap * dilation:tap * dilation + steps] * kernel[tap]
+    return out
+
+
+def _shift(x, offset):
+    """x[:, t + offset] for every t, zeros where that falls outside x."""
+    steps = x.shape[1]
+    if offset == 0:
+        return x
+    if abs(offset) >= steps:
+        return jnp.zeros_like(x)
+    pad = ((0, 0), (max(0, -offset), max(0, offset)), (0, 0))
+    return jnp.pad(x, pad)[:, max(0, offset):max(0, offset) + steps]
+
+
+@functools.partial(jax.custom_vjp, nondiff_argnums=(3, 4))
+def depthwise_conv(x, kernel, bias, dilation, left):
+    """out[t] = bias + sum_k kernel[k] * x[t + k * dilation - left], zero
+    outside x: the dilated depthwise convolution on [batch, time, channels].
+
+    The gradient is written out so that only x is kept for the backward
+    pass. Left to autodiff, XLA:CPU kept a padded copy and a shifted copy per
+    tap of every block's input (64 instead of 16 MB a block for the small
+    model's 4 x 4 s step), and every byte of that is a fresh page to fault in
+    on each step under glibc's malloc."""
+    return _depthwise_forward(x, kernel, bias, dilation, left)[0]
+
+
+def _depthwise_forward(x, kernel, bias, dilation, left):
+    span = (kernel.shape[0] - 1) * dilation
+    padded = jnp.pad(x, ((0, 0), (left, span - left), (0, 0)))
+    return _taps(padded, kernel, bias, dilation, x.shape[1]), (x, kernel)
+
+
+def _depthwise_backward(dilation, left, saved, grad):
+    x, kernel = saved
+    taps = kernel.shape[0]
+    # x[s] feeds out[s - k * dilation + left] through tap k.
+    grad_x = sum(_shift(grad, left - k * dilation) * kernel[k] for k in range(taps))
+    grad_kernel = jnp.stack([jnp.sum(grad * _shift(x, k * dilation - left), axis=(0, 1))
+                             for k in range(taps)])
+    return grad_x, grad_kernel, jnp.sum(grad, axis=(0, 1))
+
+
+depthwise_conv.defvjp(_depthwise_forward, _depthwise_backward)
+
+
+class DenseParams(nn.Module):
+    """An nn.Dense's parameters (same names, shapes and initializers), returned
+    for the caller to apply: the bias then goes into the fused op that follows."""
+
+    features: int
+
+    @nn.compact
+    def __call__(self, in_features):
+        kernel = self.param("kernel", nn.initializers.lecun_normal(),
+                            (in_features, self.features))
+        return kernel, self.param("bias", nn.initializers.zeros, (self.features,))
+
+
+class PReLUSlope(nn.Module):
+    """nn.PReLU's parameter (same name and initial value), for a fused op."""
+
+    @nn.compact
+    def __call__(self):
+        return self.param("negative_slope", nn.initializers.constant(0.25), ())
 
 
 class TCNBlock(nn.Module):
@@ -254,20 +322,33 @@ class TCNBlock(nn.Module):
     @nn.compact
     def __call__(self, x, mask, train: bool):
         cfg = self.config
-        h = pointwise(nn.Dense(cfg.hidden_channels, dtype=cfg.compute_dtype, name="in_conv"), x)
-        h = nn.PReLU(negative_slope_init=0.25, name="prelu_in")(h)
-        h = make_norm(cfg.norm, train, name="norm_in")(h, mask=mask)
+        kernel, bias = DenseParams(cfg.hidden_channels, name="in_conv")(x.shape[-1])
+        h = pointwise(kernel.astype(cfg.compute_dtype), x.astype(cfg.compute_dtype))
+        h = self._prelu_norm(h, bias, "prelu_in", "norm_in", mask, train)
         if mask is not None:  # padded frames read as the zeros an unpadded input has there
             h = jnp.where(mask, h, 0.0)
         h = DepthwiseConv(cfg.kernel_size, self.dilation, cfg.causal, name="depthwise")(h)
-        h = nn.PReLU(negative_slope_init=0.25, name="prelu_out")(h)
-        h = make_norm(cfg.norm, train, name="norm_out")(h, mask=mask)
+        h = self._prelu_norm(h, None, "prelu_out", "norm_out", mask, train)
         # The last block's residual feeds nothing when skips exist; it is kept
         # so parameters match the paper and Asteroid, and XLA drops the work.
         dense = functools.partial(nn.Dense, dtype=cfg.compute_dtype)
         residual = pointwise(dense(cfg.bottleneck_channels, name="residual"), h)
         skip = pointwise(dense(cfg.skip_channels, name="skip"), h) if cfg.skip_channels else None
         return residual, skip
+
+    def _prelu_norm(self, h, bias, prelu_name, norm_name, mask, train):
+        """norm(PReLU(h + bias)), with the parameters of nn.PReLU and the norm
+        layer under the given names; gLN as one fused op (`prelu_global_norm`)."""
+        if self.config.norm == "global" and not is_streaming(self):
+            slope = PReLUSlope(name=prelu_name)()
+            scale, shift = NormGain(name=norm_name)(h.shape[-1])
+            weight = None if mask is None else mask[..., 0].astype(jnp.float32)
+            return prelu_global_norm(h.astype(jnp.float32), bias, slope, scale, shift,
+                                     weight).astype(h.dtype)
+        if bias is not None:
+            h = h + bias.astype(h.dtype)
+        h = nn.PReLU(negative_slope_init=0.25, name=prelu_name)(h)
+        return make_norm(self.config.norm, train, name=norm_name)(h, mask=mask)
 
 
 class Separator(nn.Module):

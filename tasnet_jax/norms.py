@@ -92,6 +92,81 @@ def _global_norm_backward(saved, grad):
 global_norm.defvjp(_global_norm_forward, _global_norm_backward)
 
 
+def _prelu(h, bias, slope):
+    """PReLU(h + bias) and h + bias; bias may be None."""
+    z = h if bias is None else h + bias
+    return jnp.where(z >= 0, z, slope * z), z
+
+
+@jax.custom_vjp
+def prelu_global_norm(h, bias, slope, scale, shift, weight):
+    """gLN(PReLU(h + bias)) of float32 `h` [batch, time, channels], as
+    nn.PReLU then `global_norm` compute it; `bias` ([channels]) may be None.
+
+    One op with a written-out gradient because the chain is memory-bound: left
+    to XLA:CPU, the bias, the PReLU, the centred copy for the variance and the
+    normalized output each went through memory, and as many passes again in
+    the backward pass. Here the forward pass reads h twice (the statistics,
+    from per-example sums of y and y^2, then the output) and writes once, and
+    the backward pass recomputes y from h instead of keeping it.
+    """
+    return _prelu_global_norm_forward(h, bias, slope, scale, shift, weight)[0]
+
+
+def _prelu_global_norm_forward(h, bias, slope, scale, shift, weight):
+    y, _ = _prelu(h, bias, slope)
+    channels = y.shape[-1]
+    sums = jnp.sum(y, axis=2)
+    square_sums = jnp.sum(y * y, axis=2)
+    if weight is None:
+        count = jnp.full((y.shape[0], 1, 1), y.shape[1] * channels, y.dtype)
+    else:
+        count = jnp.maximum(jnp.sum(weight, axis=1), 1)[:, None, None] * channels
+        sums, square_sums = sums * weight, square_sums * weight
+    mean = jnp.sum(sums, axis=1)[:, None, None] / count
+    # E[y^2] - E[y]^2 can round below zero in float32; a variance cannot.
+    var = jnp.maximum(jnp.sum(square_sums, axis=1)[:, None, None] / count - jnp.square(mean), 0.0)
+    inv_std = jax.lax.rsqrt(var + EPS)
+    out = (y - mean) * inv_std * scale + shift
+    return out, (h, y, bias, slope, scale, weight, mean, inv_std, count)
+
+
+def _prelu_global_norm_backward(saved, grad):
+    """`_global_norm_backward` with respect to y, then through the PReLU:
+    dz = dy where z >= 0, else slope * dy. y is kept from the forward pass
+    (it was written there anyway): XLA:CPU's reductions fuse a product of two
+    arrays but not a select or a broadcast, so sum(grad * y) costs no pass of
+    its own and sum(grad * normalized) would."""
+    h, y, bias, slope, scale, weight, mean, inv_std, count = saved
+    z = h if bias is None else h + bias
+    grad_sum = jnp.sum(grad, axis=1)
+    # sum(grad * normalized) over time, from sum(grad * y) and sum(grad).
+    grad_normalized_sum = (jnp.sum(grad * y, axis=1) - mean[:, 0] * grad_sum) * inv_std[:, 0]
+    total = jnp.sum(grad_sum * scale, axis=1)[:, None, None]
+    total_normalized = jnp.sum(grad_normalized_sum * scale, axis=1)[:, None, None]
+    share = (total + (y - mean) * inv_std * total_normalized) / count
+    if weight is not None:
+        share = share * weight[..., None]
+    grad_y = inv_std * (grad * scale - share)
+    negative = z < 0
+    grad_z = jnp.where(negative, slope * grad_y, grad_y)
+    grad_slope = jnp.sum(jnp.where(negative, grad_y * z, 0.0)).astype(jnp.asarray(slope).dtype)
+    grad_bias = None if bias is None else jnp.sum(grad_z, axis=(0, 1))
+    return (grad_z, grad_bias, grad_slope, jnp.sum(grad_normalized_sum, axis=0),
+            jnp.sum(grad_sum, axis=0), None)
+
+
+prelu_global_norm.defvjp(_prelu_global_norm_forward, _prelu_global_norm_backward)
+
+
+class NormGain(nn.Module):
+    """A layer norm's scale and bias parameters (same names), for a fused op."""
+
+    @nn.compact
+    def __call__(self, channels):
+        return _gain(self, channels)
+
+
 class GlobalLayerNorm(nn.Module):
     """gLN: one mean and variance per example, over time and channels."""
 

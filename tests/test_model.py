@@ -7,7 +7,8 @@ import jax.numpy as jnp
 import numpy as np
 import pytest
 
-from tasnet_jax.model import ConvTasNet, ConvTasNetConfig, DepthwiseConv, frame, overlap_add
+from tasnet_jax.model import (ConvTasNet, ConvTasNetConfig, DepthwiseConv, depthwise_conv, frame,
+                              overlap_add)
 
 SMALL = ConvTasNetConfig(n_filters=16, filter_length=8, stride=4, bottleneck_channels=8,
                          hidden_channels=16, skip_channels=8, blocks_per_repeat=3, repeats=2)
@@ -61,6 +62,39 @@ def test_depthwise_conv_matches_direct_convolution(causal, dilation):
             if 0 <= s < steps:
                 want[:, t] += x[:, s] * kernel[p]
     np.testing.assert_allclose(layer.apply(variables, x), want, atol=1e-5)
+
+
+@pytest.mark.parametrize("causal", [False, True])
+@pytest.mark.parametrize("dilation", [1, 4, 32])
+def test_depthwise_conv_gradients_match_xlas_grouped_convolution(causal, dilation):
+    """The written-out backward pass against autodiff through
+    lax.conv_general_dilated with one group per channel (an independent
+    implementation), including a dilation wider than the input."""
+    kernel_size, steps, channels = 3, 20, 4
+    rng = np.random.RandomState(3)
+    x = rng.randn(2, steps, channels).astype(np.float32)
+    kernel = rng.randn(kernel_size, channels).astype(np.float32)
+    bias = rng.randn(channels).astype(np.float32)
+    upstream = rng.randn(2, steps, channels).astype(np.float32)
+    span = (kernel_size - 1) * dilation
+    left = span if causal else span // 2
+
+    def grouped(x, kernel, bias):
+        out = jax.lax.conv_general_dilated(
+            x, kernel[:, None, :], window_strides=(1,), padding=[(left, span - left)],
+            rhs_dilation=(dilation,), dimension_numbers=("NWC", "WIO", "NWC"),
+            feature_group_count=channels, precision="highest")
+        return out + bias
+
+    def loss(conv):
+        return lambda *a: jnp.sum(conv(*a) * upstream)
+
+    ours = functools.partial(depthwise_conv, dilation=dilation, left=left)
+    np.testing.assert_allclose(ours(x, kernel, bias), grouped(x, kernel, bias), atol=1e-5)
+    got = jax.grad(loss(ours), argnums=(0, 1, 2))(x, kernel, bias)
+    want = jax.grad(loss(grouped), argnums=(0, 1, 2))(x, kernel, bias)
+    for name, g, w in zip(("x", "kernel", "bias"), got, want):
+        np.testing.assert_allclose(g, w, atol=1e-4, err_msg=name)
 
 
 def test_paper_config_has_the_papers_parameter_count():

@@ -134,3 +134,40 @@ def test_norm_gradients_match_finite_differences(x, kind, real_frames):
     got = jax.grad(lambda *a: jnp.sum(norm(*a) * upstream), argnums=(0, 1, 2))(x, scale, bias)
     for g, w in zip(got, want):
         np.testing.assert_allclose(g, w, atol=2e-3 * np.abs(w).max())
+
+
+@pytest.mark.parametrize("real_frames,with_bias", [(None, True), ((T, 4, 7), True),
+                                                   ((T, 4, 7), False)])
+def test_prelu_global_norm_matches_numpy_values_and_gradients(x, real_frames, with_bias):
+    """The fused gLN(PReLU(h + bias)) against float64 numpy: outputs, and its
+    hand-written gradients for every input against central differences."""
+    import jax.numpy as jnp
+
+    from tasnet_jax.norms import prelu_global_norm
+
+    rng = np.random.RandomState(7)
+    scale, shift = _gain(rng)
+    bias = rng.randn(C).astype(np.float32)
+    slope = np.float32(0.3)
+    upstream = rng.randn(B, T, C)
+    frames = real_frames or (T,) * B
+    weight = None if real_frames is None else (
+        np.arange(T)[None, :] < np.array(frames)[:, None]).astype(np.float32)
+
+    def numpy_op(h, bias, slope, scale, shift):
+        z = h + bias if with_bias else h
+        return _numpy_global_norm(np.where(z >= 0, z, slope * z), scale, shift, frames)
+
+    def op(h, bias, slope, scale, shift):
+        return prelu_global_norm(h, bias if with_bias else None, slope, scale, shift, weight)
+
+    args = (x, bias, np.array(slope, np.float64), scale, shift)
+    np.testing.assert_allclose(op(*args[:2], slope, *args[3:]), numpy_op(*args),
+                               atol=1e-5, rtol=1e-5)
+    want = _finite_difference_gradients(lambda *a: np.sum(numpy_op(*a) * upstream), args)
+    got = jax.grad(lambda *a: jnp.sum(op(*a) * upstream), argnums=(0, 1, 2, 3, 4))(
+        x, bias, slope, scale, shift)
+    for name, g, w in zip(("h", "bias", "slope", "scale", "shift"), got, want):
+        if name == "bias" and not with_bias:
+            continue
+        np.testing.assert_allclose(g, w, atol=2e-3 * np.abs(w).max(), err_msg=name)
