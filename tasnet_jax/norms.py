@@ -106,9 +106,10 @@ def prelu_global_norm(h, bias, slope, scale, shift, weight):
     One op with a written-out gradient because the chain is memory-bound: left
     to XLA:CPU, the bias, the PReLU, the centred copy for the variance and the
     normalized output each went through memory, and as many passes again in
-    the backward pass. Here the forward pass reads h twice (the statistics,
-    from per-example sums of y and y^2, then the output) and writes once, and
-    the backward pass recomputes y from h instead of keeping it.
+    the backward pass. Here the bias goes in with the PReLU, the statistics
+    come from per-example sums of y and y^2 (no centred copy), and the
+    backward pass needs only sums of grad and grad * y before its one
+    elementwise pass (benchmarks/RESULTS.md, session 7).
     """
     return _prelu_global_norm_forward(h, bias, slope, scale, shift, weight)[0]
 
