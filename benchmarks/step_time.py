@@ -1,0 +1,71 @@
+"""Median time of the small model's training step or inference, one process.
+
+    .venv/bin/python benchmarks/step_time.py train|infer [--repeats 10] [--keep-freed-memory]
+
+For before/after comparisons of model code on a noisy machine: run it in
+fresh processes, alternating the two versions (`git stash`), and compare the
+medians. train: `jit_train_step` (Adam, negative SI-SNR) on 4 x 4 s with
+padding lengths; infer: `model.apply` on 10 s at batch 1. Random weights and
+input; the small config (`model.small_config`). glibc's default malloc unless
+--keep-freed-memory (tasnet_jax/host_memory.py).
+"""
+import argparse
+import time
+
+import numpy as np
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("task", choices=("train", "infer"))
+    parser.add_argument("--repeats", type=int, default=10)
+    parser.add_argument("--keep-freed-memory", action="store_true")
+    args = parser.parse_args()
+    if args.keep_freed_memory:
+        from tasnet_jax.host_memory import keep_freed_memory
+        keep_freed_memory()
+    import jax
+    import jax.numpy as jnp
+
+    from tasnet_jax.losses import neg_si_snr
+    from tasnet_jax.model import ConvTasNet, small_config
+    from tasnet_jax.optim import OptimConfig, make_optimizer
+    from tasnet_jax.parallel import make_mesh
+    from tasnet_jax.step import create_train_state, jit_train_step
+
+    config = small_config()
+    model = ConvTasNet(config)
+    rng = np.random.default_rng(0)
+    if args.task == "infer":
+        wav = jnp.asarray(rng.standard_normal((1, 160000)).astype(np.float32))
+        variables = model.init(jax.random.key(0), wav[:, :1600])
+        apply = jax.jit(model.apply)
+
+        def run():
+            apply(variables, wav).block_until_ready()
+    else:
+        mesh = make_mesh()
+        optimizer = make_optimizer(OptimConfig())
+        holder = [create_train_state(model, optimizer, jax.random.key(0),
+                                     jnp.zeros((1, config.filter_length)), mesh)]
+        step = jit_train_step(model, optimizer, neg_si_snr, mesh)
+        batch = {"mixture": rng.standard_normal((4, 64000)).astype(np.float32),
+                 "sources": rng.standard_normal((4, 2, 64000)).astype(np.float32),
+                 "length": np.full(4, 64000, np.int32)}
+
+        def run():
+            holder[0], metrics = step(holder[0], batch)
+            jax.block_until_ready(metrics["loss"])
+
+    run()  # compile and warm up
+    seconds = []
+    for _ in range(args.repeats):
+        began = time.perf_counter()
+        run()
+        seconds.append(time.perf_counter() - began)
+    print(f"{args.task}: median {np.median(seconds):.3f} s, min {min(seconds):.3f} s "
+          f"over {args.repeats}")
+
+
+if __name__ == "__main__":
+    main()
