@@ -19,7 +19,7 @@ $(VENV)/.base: setup.cfg pyproject.toml
 # multi-GB CUDA build); Asteroid goes in without its training-only dependencies.
 $(VENV)/.test: $(VENV)/.base
 	$(PIP) torch==2.13.0
-	$(PIP) -e '.[test,torch]'
+	$(PIP) -e '.[test,torch,recorded]'
 	$(PIP) --no-deps asteroid==0.7.0
 	touch $@
 

@@ -39,7 +39,6 @@ import csv
 import json
 import logging
 import shutil
-import subprocess
 import zlib
 from pathlib import Path
 
@@ -47,6 +46,7 @@ import numpy as np
 import scipy.signal
 import soundfile as sf
 
+from data_pipelines import debian_packages
 from data_pipelines.audio import AudioError, read_audio
 from data_pipelines.tiny_noisy_speech.tiny_noisy_speech import SPEECH_DIR
 from tasnet_jax import inference
@@ -102,22 +102,6 @@ def _rank(names, key=""):
     return sorted(names, key=lambda n: zlib.crc32(f"{key}{n}".encode()))
 
 
-def unpack_packages(set_dir: Path) -> Path:
-    """The packages' files under set_dir/root, downloaded and unpacked if not yet there."""
-    root, debs = set_dir / "root", set_dir / "debs"
-    debs.mkdir(parents=True, exist_ok=True)
-    for package in PACKAGES:
-        if not list(debs.glob(f"{package}_*.deb")):
-            print(f"downloading {package} (apt-get download)")
-            subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
-        marker = root / f".{package}"
-        if not marker.exists():
-            deb = sorted(debs.glob(f"{package}_*.deb"))[-1]
-            subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-            marker.touch()
-    return root
-
-
 def without_subsonic(audio: np.ndarray) -> np.ndarray:
     """`audio` less its mean and its content below SUBSONIC_HZ (zero-phase, so
     nothing audible moves)."""
@@ -163,7 +147,7 @@ def build_set(set_dir: Path) -> Path:
         return set_dir
     for folder in ("noisy", "clean"):  # an older version's pairs
         shutil.rmtree(set_dir / folder, ignore_errors=True)
-    root = unpack_packages(set_dir)
+    root = debian_packages.unpack(PACKAGES, set_dir)
     speech = utterances(root)
     noises = {kind: dict(_readable(path for pattern in patterns for path in root.glob(pattern)))
               for kind, patterns in NOISE.items()}

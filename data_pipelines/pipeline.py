@@ -15,6 +15,11 @@ from a numpy Generator seeded by (seed, the example's position in the
 stream), and the shuffles have fixed seeds, so a run resumed at step k sees
 what an unbroken run would have seen from step k on. Each process reads its
 own disjoint slice of the split (tfds.split_for_jax_process).
+
+Training may draw on several corpora at once (`extra`): each keeps its own
+shuffled, endless streams, and every speech clip and every noise clip comes
+from one of them at random, in proportion to the corpora's speech weights
+and noise weights (a corpus of speech alone takes noise weight 0).
 """
 import dataclasses
 
@@ -84,14 +89,16 @@ def _process_split(split, process_index, process_count):
 
 
 def train_dataset(builder, *, global_batch_size: int, seed: int, mixing=MixingConfig(),
-                  split="train", start_step=0, process_index=None, process_count=None):
+                  split="train", start_step=0, process_index=None, process_count=None,
+                  extra=()):
     """Endless batches of remixed training segments for this process.
 
     `global_batch_size` is split evenly across processes; `start_step` resumes
     the stream where a run that had taken `start_step` batches left it.
-    `process_index`/`process_count` default to JAX's.
+    `process_index`/`process_count` default to JAX's. `extra` holds
+    (builder, split, speech_weight, noise_weight) of more corpora at the same
+    sample rate to draw from; `builder`'s split has weight 1 for both.
     """
-    process_split = _process_split(split, process_index, process_count)
     count = process_count if process_count is not None else jax.process_count()
     if global_batch_size % count:
         raise ValueError(f"global_batch_size={global_batch_size} does not divide among "
@@ -99,17 +106,39 @@ def train_dataset(builder, *, global_batch_size: int, seed: int, mixing=MixingCo
     batch = global_batch_size // count
     rate = builder.info.metadata["sample_rate"]
     segment = int(round(mixing.segment_seconds * rate))
-    examples = builder.as_dataset(split=process_split, shuffle_files=False)
+    corpora = [(builder, split, 1.0, 1.0), *extra]
+    for other, other_split, *weights in extra:
+        other_rate = other.info.metadata["sample_rate"]
+        if other_rate != rate:
+            raise ValueError(f"{other.info.full_name} is at {other_rate} Hz, "
+                             f"{builder.info.full_name} at {rate} Hz: corpora trained on "
+                             "together must share one sample rate")
+        if min(weights) < 0 or max(weights) <= 0:
+            raise ValueError(f"{other.info.full_name}/{other_split}: weights {weights} must be "
+                             ">= 0 and one of them > 0")
 
-    def stream(field, stream_seed):
-        return (examples.map(lambda ex: ex[field])
-                .shuffle(mixing.shuffle_buffer, seed=stream_seed, reshuffle_each_iteration=True)
-                .repeat())
+    def stream(field, stream_seed, which):
+        """Shuffled endless `field`s of every corpus whose weight `which` is > 0."""
+        streams, weights = [], []
+        for i, (corpus, part, *corpus_weights) in enumerate(corpora):
+            if corpus_weights[which] > 0:
+                weights.append(corpus_weights[which])
+                streams.append(
+                    corpus.as_dataset(split=_process_split(part, process_index, process_count),
+                                      shuffle_files=False)
+                    .map(lambda ex: ex[field])
+                    .shuffle(mixing.shuffle_buffer, seed=stream_seed + 7919 * i,
+                             reshuffle_each_iteration=True)
+                    .repeat())
+        if len(streams) == 1:
+            return streams[0]
+        return tf.data.Dataset.sample_from_datasets(
+            streams, weights=[w / sum(weights) for w in weights], seed=stream_seed + 2)
 
     # Each example takes `max_noises` noise clips, padded to one tensor with their lengths.
-    noises = (stream("noise", seed + 1).map(lambda x: (_to_float(x), tf.shape(x)[0]))
+    noises = (stream("noise", seed + 1, 1).map(lambda x: (_to_float(x), tf.shape(x)[0]))
               .padded_batch(mixing.max_noises))
-    pairs = tf.data.Dataset.zip(stream("clean", seed), noises)
+    pairs = tf.data.Dataset.zip(stream("clean", seed, 0), noises)
     pairs = tf.data.Dataset.zip(tf.data.Dataset.counter(), pairs).skip(start_step * batch)
 
     def mix(index, speech, noises, lengths):

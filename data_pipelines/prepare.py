@@ -15,6 +15,7 @@ import tensorflow_datasets as tfds
 from data_pipelines.dns_challenge import DnsChallenge
 from data_pipelines.librimix import Librimix
 from data_pipelines.noisy_folders import NoisyFolders
+from data_pipelines.recorded_voices import RecordedVoices
 from data_pipelines.tiny_noisy_speech import TinyNoisySpeech
 from data_pipelines.voicebank_demand import VoicebankDemand
 
@@ -24,6 +25,7 @@ BUILDERS = {
     "librimix": Librimix,
     "dns_challenge": DnsChallenge,
     "noisy_folders": NoisyFolders,
+    "recorded_voices": RecordedVoices,
 }
 
 

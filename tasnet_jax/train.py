@@ -43,7 +43,12 @@ def default_config() -> ml_collections.ConfigDict:
         data_dir=config_dict.placeholder(str),  # tfds's default when None
         manual_dir=config_dict.placeholder(str),  # the downloaded corpus, if it needs one
         builder_config=config_dict.placeholder(str),  # e.g. "48k"; the builder's default if None
-        train_split="train", validation_split="validation", test_split="test")
+        train_split="train", validation_split="validation", test_split="test",
+        # More corpora to train on beside `corpus` (validation and test stay on it): a
+        # tuple of dicts with keys corpus, speech and noise (weights against corpus's 1:
+        # the share of speech and of noise clips drawn from it), and optionally
+        # manual_dir, data_dir, builder_config, split (default "train").
+        extra=())
     config.mixing = dataclasses.asdict(MixingConfig())
     config.optim = dataclasses.asdict(OptimConfig())
     config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple))
@@ -83,8 +88,8 @@ def model_from_source(config, given=()) -> None:
 # stream, and the optimizer's structure and rate (the rate lives in the
 # optimizer state). The rest (num_steps, cadences, keep_best, patience, where
 # the data lives) may change.
-FIXED_FIELDS = ("model", "data.corpus", "data.builder_config", "data.train_split", "mixing",
-                "loss", "global_batch_size", "seed", "init_from",
+FIXED_FIELDS = ("model", "data.corpus", "data.builder_config", "data.train_split", "data.extra",
+                "mixing", "loss", "global_batch_size", "seed", "init_from",
                 "optim.name", "optim.learning_rate", "optim.clip_norm",
                 "optim.decay_begin_step", "optim.decay_steps")
 
@@ -154,6 +159,30 @@ def _sections(config):
             OptimConfig(**config.optim))
 
 
+REQUIRED_EXTRA_KEYS = {"corpus", "speech", "noise"}
+EXTRA_KEYS = REQUIRED_EXTRA_KEYS | {"manual_dir", "data_dir", "builder_config", "split"}
+
+
+def extra_corpora(entries) -> list:
+    """(builder, split, speech weight, noise weight) for each of config.data.extra,
+    checked, then prepared."""
+    entries = [dict(entry) for entry in entries]
+    for i, entry in enumerate(entries):
+        where = f"config.data.extra[{i}]"
+        if REQUIRED_EXTRA_KEYS - set(entry) or set(entry) - EXTRA_KEYS:
+            raise ValueError(f"{where}={entry!r}: needs {sorted(REQUIRED_EXTRA_KEYS)} and may "
+                             f"have {sorted(EXTRA_KEYS - REQUIRED_EXTRA_KEYS)}")
+        for key in ("speech", "noise"):
+            if not entry[key] >= 0:
+                raise ValueError(f"{where}.{key}={entry[key]!r}: a weight must be >= 0")
+        if not entry["speech"] + entry["noise"] > 0:
+            raise ValueError(f"{where}: speech and noise weights are both 0")
+    return [(prepare(entry["corpus"], entry.get("data_dir"), entry.get("manual_dir"),
+                     entry.get("builder_config")),
+             entry.get("split", "train"), float(entry["speech"]), float(entry["noise"]))
+            for entry in entries]
+
+
 def train_and_evaluate(config, workdir) -> dict:
     """Train until config.num_steps or early stopping, then test the best checkpoint.
     Returns the summary also written to workdir/summary.json."""
@@ -175,6 +204,7 @@ def train_and_evaluate(config, workdir) -> dict:
     if corpus_rate != model_config.sample_rate:
         raise ValueError(f"{config.data.corpus} is at {corpus_rate} Hz but model.sample_rate is "
                          f"{model_config.sample_rate}; set one to match the other")
+    extra = extra_corpora(config.data.extra)
     local_batch_size = config.global_batch_size // jax.process_count()
     validation = functools.partial(eval_batches, corpus, config.data.validation_split,
                                    local_batch_size, corpus_rate)
@@ -216,7 +246,7 @@ def train_and_evaluate(config, workdir) -> dict:
     eval_step = make_eval_step(model, mesh, pit=config.loss.pit)
     batches = iter(tfds.as_numpy(train_dataset(
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
-        split=config.data.train_split, start_step=start)))
+        split=config.data.train_split, start_step=start, extra=extra)))
     report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")

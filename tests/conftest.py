@@ -120,3 +120,56 @@ def make_run(tmp_path_factory):
         return workdir, model, states
 
     return make
+
+
+# Tones standing in for recorded voices: (voice in recorded_voices.VOICES, tone Hz).
+RECORDED_TONES = {"asterisk_en": 440.0, "asterisk_it": 700.0, "klettres_fr": 1000.0}
+
+
+@pytest.fixture(scope="session")
+def recorded_root(tmp_path_factory):
+    """Unpacked packages as recorded_voices reads them, holding 0.5 s tones padded
+    with silence: G.722 for the Asterisk voices, 44.1 kHz stereo Ogg for KLettres;
+    one empty .g722 and one corrupt .ogg."""
+    from pathlib import Path
+
+    import G722
+    import numpy as np
+    import soundfile as sf
+
+    from data_pipelines.recorded_voices import VOICES
+
+    folder = tmp_path_factory.mktemp("recorded")
+    root = folder / "root"
+    for name, hz in RECORDED_TONES.items():
+        voice = VOICES[name]
+        (root / f".{voice.package}").parent.mkdir(parents=True, exist_ok=True)
+        (root / f".{voice.package}").touch()
+        base = Path(voice.pattern.split("*")[0])
+        rate = 16000 if name.startswith("asterisk") else 44100
+        t = np.arange(int(0.5 * rate)) / rate
+        tone = np.concatenate([np.zeros(rate // 5), 0.3 * np.sin(2 * np.pi * hz * t),
+                               np.zeros(rate // 4)])
+        for i in range(14):
+            if name.startswith("asterisk"):
+                path = root / base / f"prompt_{i}.g722"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                path.write_bytes(G722.G722(16000, 64000).encode(
+                    np.round(tone * 32767).astype(np.int16)))
+            else:
+                path = root / base / "alpha" / f"letter_{i}.ogg"
+                path.parent.mkdir(parents=True, exist_ok=True)
+                sf.write(path, np.stack([tone, tone], axis=1), rate, format="OGG")
+    (root / Path(VOICES["asterisk_en"].pattern.split("*")[0]) / "empty.g722").write_bytes(b"")
+    (root / Path(VOICES["klettres_fr"].pattern.split("*")[0]) / "alpha/broken.ogg").write_bytes(
+        b"not an ogg file")
+    return folder
+
+
+@pytest.fixture(scope="session")
+def recorded_builder(recorded_root, tmp_path_factory, prepare):
+    """(recorded_voices built on recorded_root, {split: {file_id: example}}, log messages)."""
+    from data_pipelines.recorded_voices import RecordedVoices
+
+    builder = RecordedVoices(data_dir=str(tmp_path_factory.mktemp("tfds_recorded")))
+    return (builder, *prepare(builder, recorded_root))

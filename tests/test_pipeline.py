@@ -122,3 +122,32 @@ def test_bad_settings_are_named(tiny_builder):
         MixingConfig(snr_db=(10.0, 0.0))
     with pytest.raises(ValueError, match="segment_seconds"):
         MixingConfig(segment_seconds=0)
+
+
+def test_extra_corpora_share_the_speech_stream_by_weight(tiny_builder, recorded_builder):
+    """A speech-only corpus beside the embedded one, speech weight 1 (half the
+    speech), noise weight 0 (none of the noise). With unit gain and a segment
+    longer than any utterance, each speech source is one stored utterance."""
+    recorded, _, _ = recorded_builder
+    mixing = MixingConfig(segment_seconds=5.0, gain_db=(0.0, 0.0), shuffle_buffer=64)
+    extra = [(recorded, "train", 1.0, 0.0)]
+    origin = {}
+    for name, builder in (("tiny", tiny_builder), ("recorded", recorded)):
+        for ex in tfds.as_numpy(builder.as_dataset(split="train")):
+            origin[ex["clean"].tobytes()] = name
+    drawn = batches(tiny_builder, 10, mixing=mixing, extra=extra)
+    sources = []
+    for batch in drawn:
+        for speech, noise, length in zip(batch["sources"][:, 0], batch["sources"][:, 1],
+                                         batch["length"]):
+            sources.append(origin[np.round(speech[:length] * 32768).astype(np.int16).tobytes()])
+            assert np.any(noise[length - 100:length] != 0)  # the recorded corpus has no noise
+    assert 10 <= sources.count("recorded") <= 30  # of 40 draws, each one half and half
+    again = batches(tiny_builder, 10, mixing=mixing, extra=extra)
+    resumed = batches(tiny_builder, 2, mixing=mixing, extra=extra, start_step=8)
+    for a, b in zip(drawn, again):
+        np.testing.assert_array_equal(a["mixture"], b["mixture"])
+    for a, b in zip(drawn[8:], resumed):
+        np.testing.assert_array_equal(a["sources"], b["sources"])
+    with pytest.raises(ValueError, match="recorded_voices.*weights \\[0.0, 0.0\\]"):
+        batches(tiny_builder, 1, extra=[(recorded, "train", 0.0, 0.0)])

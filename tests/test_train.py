@@ -20,7 +20,7 @@ from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.optim import make_optimizer, OptimConfig
 from tasnet_jax.parallel import make_mesh
 from tasnet_jax.step import create_train_state
-from tasnet_jax.train import NonFiniteError, train_and_evaluate
+from tasnet_jax.train import NonFiniteError, extra_corpora, train_and_evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
 TINY_MODEL = dict(n_filters=32, bottleneck_channels=16, hidden_channels=32, skip_channels=16,
@@ -400,3 +400,21 @@ def test_fine_tuning_an_imported_model_raises_its_validation_si_snr(tmp_path, da
     with pytest.raises(ValueError, match=f"config.model.n_filters=64 contradicts the model of "
                                          f"init_from={source}, whose n_filters is 32"):
         model_from_source(config, given=["n_filters"])
+
+
+def test_extra_corpora_are_checked_then_prepared(recorded_builder, recorded_root):
+    builder = recorded_builder[0]
+    entry = dict(corpus="recorded_voices", manual_dir=str(recorded_root),
+                 data_dir=builder.data_dir_root, speech=0.5, noise=0)
+    [(prepared, split, speech, noise)] = extra_corpora([entry])
+    assert (prepared.info.full_name, split, speech, noise) == (builder.info.full_name, "train",
+                                                                0.5, 0.0)
+    bad = {"config.data.extra\\[0\\]=.*needs \\['corpus', 'noise', 'speech'\\]":
+           dict(corpus="recorded_voices", weight=1.0),
+           "config.data.extra\\[0\\]=.*may have": {**entry, "shuffle": True},
+           "config.data.extra\\[0\\].noise=-1: a weight must be >= 0": {**entry, "noise": -1},
+           "config.data.extra\\[0\\]: speech and noise weights are both 0":
+           {**entry, "speech": 0}}
+    for message, wrong in bad.items():
+        with pytest.raises(ValueError, match=message):
+            extra_corpora([wrong])
