@@ -4,23 +4,48 @@ Recorded speech and sound with free licences ship in the Debian archive;
 `apt-get download` fetches a package as the system's own sources give it (no
 root, nothing installed) and `dpkg-deb -x` unpacks it under a folder.
 """
+import argparse
+import logging
 import subprocess
 from pathlib import Path
 
+log = logging.getLogger(__name__)
 
-def unpack(packages, folder) -> Path:
+
+def unpacked(root: Path, package: str) -> bool:
+    """Whether `unpack` has unpacked `package` under `root`."""
+    return (Path(root) / f".{package}").exists()
+
+
+def unpack(packages, folder, missing_ok=False) -> Path:
     """folder/root holding the packages' files; each package is downloaded
-    into folder/debs and unpacked once (later calls reuse both)."""
+    into folder/debs and unpacked once (later calls reuse both). With
+    `missing_ok`, a package apt cannot download is named in a warning and
+    skipped (package names change between releases)."""
     folder = Path(folder)
     root, debs = folder / "root", folder / "debs"
     debs.mkdir(parents=True, exist_ok=True)
     for package in packages:
         if not list(debs.glob(f"{package}_*.deb")):
             print(f"downloading {package} (apt-get download)")
-            subprocess.run(["apt-get", "download", package], cwd=debs, check=True)
-        marker = root / f".{package}"
-        if not marker.exists():
+            done = subprocess.run(["apt-get", "download", package], cwd=debs, check=not missing_ok)
+            if done.returncode:
+                log.warning("%s: apt-get download failed; left out", package)
+                continue
+        if not unpacked(root, package):
             deb = sorted(debs.glob(f"{package}_*.deb"))[-1]
             subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
-            marker.touch()
+            (root / f".{package}").touch()
     return root
+
+
+def fetch_main(corpus: str, packages, missing_ok=False, argv=None):
+    """The command line that fetches a corpus's packages into a folder."""
+    parser = argparse.ArgumentParser(description=f"Download and unpack the packages {corpus} "
+                                     "reads (apt-get download, nothing installed).")
+    parser.add_argument("folder", type=Path)
+    parser.add_argument("--packages", nargs="+", default=packages, choices=packages)
+    args = parser.parse_args(argv)
+    root = unpack(args.packages, args.folder, missing_ok)
+    print(f"unpacked under {root}; next: python -m data_pipelines.prepare {corpus} "
+          f"--manual_dir {args.folder}")

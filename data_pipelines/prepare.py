@@ -15,6 +15,7 @@ import tensorflow_datasets as tfds
 from data_pipelines.dns_challenge import DnsChallenge
 from data_pipelines.librimix import Librimix
 from data_pipelines.noisy_folders import NoisyFolders
+from data_pipelines.recorded_noises import RecordedNoises
 from data_pipelines.recorded_voices import RecordedVoices
 from data_pipelines.tiny_noisy_speech import TinyNoisySpeech
 from data_pipelines.voicebank_demand import VoicebankDemand
@@ -26,6 +27,7 @@ BUILDERS = {
     "dns_challenge": DnsChallenge,
     "noisy_folders": NoisyFolders,
     "recorded_voices": RecordedVoices,
+    "recorded_noises": RecordedNoises,
 }
 
 
@@ -41,12 +43,16 @@ def builder(name: str, data_dir=None, config=None) -> tfds.core.DatasetBuilder:
 
 
 def prepare(name: str, data_dir=None, manual_dir=None, config=None) -> tfds.core.DatasetBuilder:
-    """Build the corpus if it is not built yet; returns the ready builder."""
+    """Build the corpus if it is not built yet; returns the ready builder.
+    Folders may start with ~ (the user's home)."""
+    data_dir, manual_dir = (None if d is None else Path(d).expanduser()
+                            for d in (data_dir, manual_dir))
     ready = builder(name, data_dir, config)
     needs_manual = bool(getattr(ready, "MANUAL_DOWNLOAD_INSTRUCTIONS", None))
     if needs_manual and (manual_dir is None or not Path(manual_dir).is_dir()):
+        given = None if manual_dir is None else str(manual_dir)
         raise ValueError(f"{name} reads a corpus you download yourself; pass its folder as "
-                         f"manual_dir (got {manual_dir!r}).\n{ready.MANUAL_DOWNLOAD_INSTRUCTIONS}")
+                         f"manual_dir (got {given!r}).\n{ready.MANUAL_DOWNLOAD_INSTRUCTIONS}")
     ready.download_and_prepare(download_config=tfds.download.DownloadConfig(
         manual_dir=None if manual_dir is None else str(manual_dir)))
     return ready

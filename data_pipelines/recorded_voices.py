@@ -29,7 +29,6 @@ utterances of at least UTTERANCE_SECONDS, each at -25 dBFS RMS. One split,
 train. A clip that cannot be read is skipped with a warning naming it; a
 voice whose package is not in manual_dir is left out with a warning.
 """
-import argparse
 import dataclasses
 import logging
 import zlib
@@ -161,7 +160,7 @@ class RecordedVoices(tfds.core.GeneratorBasedBuilder):
     def _generate_examples(self, root):
         rate, kept = self.builder_config.sample_rate, 0
         for name, voice in VOICES.items():
-            if not (root / f".{voice.package}").exists():
+            if not debian_packages.unpacked(root, voice.package):
                 log.warning("recorded_voices: %s left out: %s is not unpacked under %s", name,
                             voice.package, root)
                 continue
@@ -173,16 +172,5 @@ class RecordedVoices(tfds.core.GeneratorBasedBuilder):
                              "run python -m data_pipelines.recorded_voices on its folder")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description="Download and unpack the packages "
-                                     "recorded_voices reads (apt-get download, no install).")
-    parser.add_argument("folder", type=Path)
-    parser.add_argument("--packages", nargs="+", default=PACKAGES, choices=PACKAGES)
-    args = parser.parse_args(argv)
-    root = debian_packages.unpack(args.packages, args.folder)
-    print(f"unpacked under {root}; next: python -m data_pipelines.prepare recorded_voices "
-          f"--manual_dir {args.folder}")
-
-
 if __name__ == "__main__":
-    main()
+    debian_packages.fetch_main("recorded_voices", PACKAGES)

@@ -173,3 +173,41 @@ def recorded_builder(recorded_root, tmp_path_factory, prepare):
 
     builder = RecordedVoices(data_dir=str(tmp_path_factory.mktemp("tfds_recorded")))
     return (builder, *prepare(builder, recorded_root))
+
+
+NOISE_TONE_HZ = 3000.0  # what recorded_noises_root's usable sounds hold
+
+
+@pytest.fixture(scope="session")
+def recorded_noises_builder(tmp_path_factory, prepare):
+    """(recorded_noises built on a layout of two sources' packages, {split: {id: ex}},
+    log messages). Usable sounds are tones at NOISE_TONE_HZ; beside them a voice
+    (by its name), a silent file, a click too short, a corrupt file."""
+    import numpy as np
+    import soundfile as sf
+
+    from data_pipelines.recorded_noises import RecordedNoises
+
+    folder = tmp_path_factory.mktemp("recorded_noises")
+    root = folder / "root"
+    games = root / "usr/share/games"
+
+    def tone(path, seconds, rate=16000, channels=1, amplitude=0.2):
+        path.parent.mkdir(parents=True, exist_ok=True)
+        t = np.arange(int(seconds * rate)) / rate
+        audio = amplitude * np.sin(2 * np.pi * NOISE_TONE_HZ * t) + 0.05
+        sf.write(path, np.repeat(audio[:, None], channels, axis=1), rate)
+
+    tone(games / "megaglest/tilesets/forest/sounds/birds.wav", 2.0, rate=44100, channels=2)
+    unit = games / "megaglest/techs/megapack/factions/egypt/units/warrior/sounds"
+    tone(unit / "sword_attack1.wav", 1.0)
+    tone(unit / "warrior_ack1.wav", 1.0)
+    sounds = games / "wesnoth/1.16/data/core/sounds"
+    tone(sounds / "long.wav", 61.0)
+    tone(sounds / "click.wav", 0.05)
+    tone(sounds / "silence.wav", 1.0, amplitude=0.0)
+    (sounds / "broken.ogg").write_bytes(b"not an ogg file")
+    for package in ("megaglest-data", "wesnoth-1.16-data"):
+        (root / f".{package}").touch()
+    builder = RecordedNoises(data_dir=str(tmp_path_factory.mktemp("tfds_noises")))
+    return (builder, *prepare(builder, folder))

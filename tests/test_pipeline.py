@@ -151,3 +151,19 @@ def test_extra_corpora_share_the_speech_stream_by_weight(tiny_builder, recorded_
         np.testing.assert_array_equal(a["sources"], b["sources"])
     with pytest.raises(ValueError, match="recorded_voices.*weights \\[0.0, 0.0\\]"):
         batches(tiny_builder, 1, extra=[(recorded, "train", 0.0, 0.0)])
+
+
+def test_extra_corpora_share_the_noise_stream_by_weight(tiny_builder, recorded_noises_builder):
+    """A noise-only corpus of tones, noise weight 1 (half the noise), speech weight 0."""
+    from conftest import NOISE_TONE_HZ
+
+    noises, _, _ = recorded_noises_builder
+    tones = silent_speech = 0
+    for batch in batches(tiny_builder, 10, extra=[(noises, "train", 0.0, 1.0)]):
+        for speech, noise, length in zip(batch["sources"][:, 0], batch["sources"][:, 1],
+                                         batch["length"]):
+            silent_speech += not np.any(speech[:length])  # the noise corpus's clean is zero
+            spectrum = np.abs(np.fft.rfft(noise[:length]))
+            tones += abs(np.argmax(spectrum) * 16000 / length - NOISE_TONE_HZ) < 5
+    assert 10 <= tones <= 30  # of 40 draws
+    assert silent_speech <= 2  # a crop of an utterance's own silence, at most

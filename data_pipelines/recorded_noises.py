@@ -1,0 +1,143 @@
+"""recorded_noises: recorded sounds from Debian packages, as training noise.
+
+The embedded corpus's noises are made from seeds; the sounds people hear
+around a voice were recorded. This corpus holds sounds recorded (or built
+from recordings) for free games and desktops in the Debian archive: foley
+(weapons, footsteps, doors, machines, fire, water), ambience (birds, wind,
+rain, a city), animals, alerts and game music. It is trained on beside
+another corpus (config.data.extra with speech weight 0: it holds no speech):
+
+    python -m data_pipelines.recorded_noises DIR     # apt-get download + unpack, ~700 MB
+    python -m data_pipelines.prepare recorded_noises --manual_dir DIR
+
+Sources (SOURCES: packages, files, licence): Battle for Wesnoth (GPL-2+),
+MegaGlest (CC BY-SA 3.0), Hedgewars (GPL-2 and others), LinCity-NG
+(GPL-2+), Scorched3D (GPL-2+, CC BY-SA 3.0), SuperTux (GPL-2+/3+, CC BY-SA),
+Frozen Bubble (GPL-2), the freedesktop sound theme (GPL-2+, CC BY(-SA)
+3.0). None is a package benchmarks/real_recordings.py takes its noise from.
+Files whose names say they hold a voice (a unit's acknowledgement, a
+countdown, speech) are left out: a voice in the noise teaches a model to
+remove voices.
+
+Each file becomes one example of noise alone (clean is zero): mono at the
+corpus's rate, its mean removed, at most MAX_SECONDS, scaled to a peak of
+0.9 (the pipeline sets every level anew). Files that cannot be read or are
+silent are skipped with a warning naming them; a source none of whose
+packages is in manual_dir is left out with a warning. One split, train.
+"""
+import dataclasses
+import logging
+import re
+from pathlib import Path
+
+import numpy as np
+import tensorflow_datasets as tfds
+
+from data_pipelines import debian_packages
+from data_pipelines.audio import AudioError, example, read_audio
+from data_pipelines.features import RateConfig, noisy_speech_info
+
+log = logging.getLogger(__name__)
+
+MAX_SECONDS = 60.0  # of one file: music tracks would outweigh everything else
+MIN_SECONDS = 0.1  # a knock or a click is noise too; the pipeline loops short clips
+SILENT_RMS = 1e-3
+AUDIO = ("ogg", "wav", "oga", "flac")
+# Word starts only: "warrior_ack1" and "voices/" hold voices, "attack" and "track" need not.
+VOICE_NAMES = re.compile(r"(?<![a-z])(ack|select|voice|speech|talk|hello|yes|countdown)",
+                         re.IGNORECASE)
+GAMES = "usr/share/games"
+
+
+@dataclasses.dataclass(frozen=True)
+class Source:
+    packages: tuple  # alternatives, newest first: names change between releases
+    patterns: tuple  # globs under the unpacked packages
+
+
+def _audio(*folders):
+    return tuple(f"{folder}/*.{ext}" for folder in folders for ext in AUDIO)
+
+
+SOURCES = {
+    "wesnoth": Source(("wesnoth-1.18-data", "wesnoth-1.16-data"),
+                      _audio(f"{GAMES}/wesnoth/*/data/core/sounds",
+                             f"{GAMES}/wesnoth/*/data/core/sounds/*")),
+    "megaglest": Source(("megaglest-data",),
+                        _audio(f"{GAMES}/megaglest/tilesets/*/sounds",
+                               f"{GAMES}/megaglest/data/core/water_sounds",
+                               f"{GAMES}/megaglest/techs/**/sounds")),
+    "hedgewars": Source(("hedgewars-data",),
+                        _audio(f"{GAMES}/hedgewars/Data/Sounds", f"{GAMES}/hedgewars/Data/Music")),
+    "lincity": Source(("lincity-ng-data",),
+                      _audio(f"{GAMES}/lincity-ng/sounds", f"{GAMES}/lincity-ng/music")),
+    "scorched3d": Source(("scorched3d-data",), _audio(f"{GAMES}/scorched3d/data/**")),
+    "supertux": Source(("supertux-data",),
+                       _audio(f"{GAMES}/supertux2/sounds", f"{GAMES}/supertux2/music/**")),
+    "frozen_bubble": Source(("frozen-bubble-data",), _audio(f"{GAMES}/frozen-bubble/snd")),
+    "freedesktop": Source(("sound-theme-freedesktop",),
+                          _audio("usr/share/sounds/freedesktop/stereo")),
+}
+PACKAGES = tuple(package for source in SOURCES.values() for package in source.packages)
+
+
+def source_files(root: Path, source: Source) -> list[Path]:
+    """The source's audio files under root, sorted, less those named as voices."""
+    files = {path for pattern in source.patterns for path in root.glob(pattern) if path.is_file()}
+    return sorted(path for path in files
+                  if not VOICE_NAMES.search(path.name) and not VOICE_NAMES.search(path.parent.name))
+
+
+def noise_clip(path: Path, rate: int) -> np.ndarray:
+    """The file as a stored noise: mono, mean removed, at most MAX_SECONDS, peak 0.9."""
+    audio = read_audio(path, rate)[:int(MAX_SECONDS * rate)]
+    audio = audio - audio.mean()
+    if audio.size < MIN_SECONDS * rate:
+        raise AudioError(f"{path}: shorter than {MIN_SECONDS} s")
+    if np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < SILENT_RMS:
+        raise AudioError(f"{path}: silent (RMS below {SILENT_RMS})")
+    return audio * (0.9 / np.abs(audio).max())
+
+
+class RecordedNoises(tfds.core.GeneratorBasedBuilder):
+    """Recorded sounds (noise only) from Debian packages."""
+
+    VERSION = tfds.core.Version("1.0.0")
+    RELEASE_NOTES = {"1.0.0": "Sounds of eight games and the freedesktop sound theme."}
+    BUILDER_CONFIGS = [RateConfig(name="16k", sample_rate=16000),
+                       RateConfig(name="8k", sample_rate=8000)]
+    MANUAL_DOWNLOAD_INSTRUCTIONS = """
+    Run `python -m data_pipelines.recorded_noises DIR` (apt-get download and
+    dpkg-deb -x, nothing installed) and pass DIR as manual_dir.
+    """
+
+    def _info(self):
+        return noisy_speech_info(self, sample_rate=self.builder_config.sample_rate,
+                                 description=__doc__)
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples(Path(dl_manager.manual_dir) / "root")}
+
+    def _generate_examples(self, root):
+        rate, kept = self.builder_config.sample_rate, 0
+        for name, source in SOURCES.items():
+            if not any(debian_packages.unpacked(root, p) for p in source.packages):
+                log.warning("recorded_noises: %s left out: none of %s is unpacked under %s",
+                            name, source.packages, root)
+                continue
+            for path in source_files(root, source):
+                try:
+                    noise = noise_clip(path, rate)
+                except AudioError as err:
+                    log.warning("recorded_noises: skipped: %s", err)
+                    continue
+                file_id = f"{name}/{path.relative_to(root)}"
+                kept += 1
+                yield file_id, example(noise, np.zeros_like(noise), name, file_id)
+        if not kept:
+            raise AudioError(f"recorded_noises: no usable sound under {root}; "
+                             "run python -m data_pipelines.recorded_noises on its folder")
+
+
+if __name__ == "__main__":
+    debian_packages.fetch_main("recorded_noises", PACKAGES, missing_ok=True)
