@@ -7,7 +7,12 @@ root, nothing installed) and `dpkg-deb -x` unpacks it under a folder.
 import argparse
 import logging
 import subprocess
+import sys
 from pathlib import Path
+
+import tensorflow_datasets as tfds
+
+from data_pipelines.features import RateConfig, noisy_speech_info
 
 log = logging.getLogger(__name__)
 
@@ -49,3 +54,30 @@ def fetch_main(corpus: str, packages, missing_ok=False, argv=None):
     root = unpack(args.packages, args.folder, missing_ok)
     print(f"unpacked under {root}; next: python -m data_pipelines.prepare {corpus} "
           f"--manual_dir {args.folder}")
+
+
+class PackagedCorpus(tfds.core.GeneratorBasedBuilder, skip_registration=True):
+    """A corpus made from unpacked packages (manual_dir/root), one split,
+    train, at 16 kHz (default) or 8 kHz; subclasses write examples(root, rate)."""
+
+    BUILDER_CONFIGS = [RateConfig(name="16k", sample_rate=16000),
+                       RateConfig(name="8k", sample_rate=8000)]
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        cls.MANUAL_DOWNLOAD_INSTRUCTIONS = (
+            f"Run `python -m {cls.__module__} DIR` (apt-get download and dpkg-deb -x, "
+            "nothing installed) and pass DIR as manual_dir.")
+
+    def _info(self):
+        return noisy_speech_info(self, sample_rate=self.builder_config.sample_rate,
+                                 description=sys.modules[type(self).__module__].__doc__)
+
+    def _split_generators(self, dl_manager):
+        return {"train": self._generate_examples(Path(dl_manager.manual_dir) / "root")}
+
+    def _generate_examples(self, root):
+        yield from self.examples(root, self.builder_config.sample_rate)
+
+    def examples(self, root: Path, rate: int):
+        raise NotImplementedError

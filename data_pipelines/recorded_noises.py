@@ -35,7 +35,6 @@ import tensorflow_datasets as tfds
 
 from data_pipelines import debian_packages
 from data_pipelines.audio import AudioError, example, read_audio
-from data_pipelines.features import RateConfig, noisy_speech_info
 
 log = logging.getLogger(__name__)
 
@@ -99,27 +98,14 @@ def noise_clip(path: Path, rate: int) -> np.ndarray:
     return audio * (0.9 / np.abs(audio).max())
 
 
-class RecordedNoises(tfds.core.GeneratorBasedBuilder):
+class RecordedNoises(debian_packages.PackagedCorpus):
     """Recorded sounds (noise only) from Debian packages."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Sounds of eight games and the freedesktop sound theme."}
-    BUILDER_CONFIGS = [RateConfig(name="16k", sample_rate=16000),
-                       RateConfig(name="8k", sample_rate=8000)]
-    MANUAL_DOWNLOAD_INSTRUCTIONS = """
-    Run `python -m data_pipelines.recorded_noises DIR` (apt-get download and
-    dpkg-deb -x, nothing installed) and pass DIR as manual_dir.
-    """
 
-    def _info(self):
-        return noisy_speech_info(self, sample_rate=self.builder_config.sample_rate,
-                                 description=__doc__)
-
-    def _split_generators(self, dl_manager):
-        return {"train": self._generate_examples(Path(dl_manager.manual_dir) / "root")}
-
-    def _generate_examples(self, root):
-        rate, kept = self.builder_config.sample_rate, 0
+    def examples(self, root, rate):
+        kept = 0
         for name, source in SOURCES.items():
             if not any(debian_packages.unpacked(root, p) for p in source.packages):
                 log.warning("recorded_noises: %s left out: none of %s is unpacked under %s",

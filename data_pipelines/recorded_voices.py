@@ -39,7 +39,6 @@ import tensorflow_datasets as tfds
 
 from data_pipelines import debian_packages
 from data_pipelines.audio import AudioError, example, read_audio, resample
-from data_pipelines.features import RateConfig, noisy_speech_info
 
 log = logging.getLogger(__name__)
 
@@ -138,27 +137,14 @@ def utterances(name: str, voice: Voice, root: Path, rate: int):
             parts, length, count = [], 0, count + 1
 
 
-class RecordedVoices(tfds.core.GeneratorBasedBuilder):
+class RecordedVoices(debian_packages.PackagedCorpus):
     """Recorded human voices (speech only) from Debian packages."""
 
     VERSION = tfds.core.Version("1.0.0")
     RELEASE_NOTES = {"1.0.0": "Asterisk's G.722 prompts and KLettres' letters and syllables."}
-    BUILDER_CONFIGS = [RateConfig(name="16k", sample_rate=16000),
-                       RateConfig(name="8k", sample_rate=8000)]
-    MANUAL_DOWNLOAD_INSTRUCTIONS = """
-    Run `python -m data_pipelines.recorded_voices DIR` (apt-get download and
-    dpkg-deb -x, nothing installed) and pass DIR as manual_dir.
-    """
 
-    def _info(self):
-        return noisy_speech_info(self, sample_rate=self.builder_config.sample_rate,
-                                 description=__doc__)
-
-    def _split_generators(self, dl_manager):
-        return {"train": self._generate_examples(Path(dl_manager.manual_dir) / "root")}
-
-    def _generate_examples(self, root):
-        rate, kept = self.builder_config.sample_rate, 0
+    def examples(self, root, rate):
+        kept = 0
         for name, voice in VOICES.items():
             if not debian_packages.unpacked(root, voice.package):
                 log.warning("recorded_voices: %s left out: %s is not unpacked under %s", name,
