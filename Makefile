@@ -3,12 +3,14 @@
 #               (in the test phase, again with the tasnet-jax command, and with the
 #               GPU-trained model in pretrained/embedded_robust)
 #   make test   install with the test extras (PyTorch + Asteroid reference) and run the tests
+#   make recorded  the quickstart with recorded voices and sounds from Debian packages
+#               (apt-get download, about 800 MB, into ~/.cache/tasnet-jax), denoising the same sample
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/python -m pip install --quiet --disable-pip-version-check
 
-.PHONY: demo test clean
+.PHONY: demo test recorded clean
 
 $(VENV)/.base: setup.cfg pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,19 @@ demo: $(VENV)/.base
 		-o runs/quickstart/denoised --overwrite --quiet
 	$(BIN)/tasnet-jax denoise pretrained/embedded_robust runs/quickstart/samples/noisy.wav \
 		-o runs/quickstart/denoised_by_pretrained --overwrite --quiet
+
+RECORDED := $(HOME)/.cache/tasnet-jax
+
+$(VENV)/.recorded: $(VENV)/.base
+	$(PIP) -e '.[recorded]'
+	touch $@
+
+recorded: $(VENV)/.recorded
+	$(BIN)/python -m data_pipelines.recorded_voices $(RECORDED)/recorded_voices
+	$(BIN)/python -m data_pipelines.recorded_noises $(RECORDED)/recorded_noises
+	$(BIN)/python experiments/quickstart_recorded.py --workdir runs/quickstart_recorded
+	$(BIN)/tasnet-jax denoise runs/quickstart_recorded runs/quickstart_recorded/samples/noisy.wav \
+		-o runs/quickstart_recorded/denoised --overwrite --quiet
 
 test: $(VENV)/.test
 	$(BIN)/python -m pytest -q

@@ -24,23 +24,34 @@ def unpacked(root: Path, package: str) -> bool:
 
 def unpack(packages, folder, missing_ok=False) -> Path:
     """folder/root holding the packages' files; each package is downloaded
-    into folder/debs and unpacked once (later calls reuse both). With
-    `missing_ok`, a package apt cannot download is named in a warning and
-    skipped (package names change between releases)."""
+    into folder/debs and unpacked once (later calls reuse both). An item of
+    `packages` may be a tuple of alternatives (names change between
+    releases): the first one apt has is taken. With `missing_ok`, an item apt
+    has none of is named in a warning and skipped; otherwise it is an error."""
     folder = Path(folder)
     root, debs = folder / "root", folder / "debs"
     debs.mkdir(parents=True, exist_ok=True)
-    for package in packages:
-        if not list(debs.glob(f"{package}_*.deb")):
-            print(f"downloading {package} (apt-get download)")
-            done = subprocess.run(["apt-get", "download", package], cwd=debs, check=not missing_ok)
-            if done.returncode:
-                log.warning("%s: apt-get download failed; left out", package)
-                continue
-        if not unpacked(root, package):
+    for item in packages:
+        alternatives = (item,) if isinstance(item, str) else tuple(item)
+        if any(unpacked(root, package) for package in alternatives):
+            continue
+        for package in alternatives:
+            if not list(debs.glob(f"{package}_*.deb")):
+                print(f"downloading {package} (apt-get download)")
+                done = subprocess.run(["apt-get", "download", package], cwd=debs,
+                                      capture_output=True, text=True)
+                if done.returncode:
+                    log.info("%s: %s", package, done.stderr.strip())
+                    continue
             deb = sorted(debs.glob(f"{package}_*.deb"))[-1]
             subprocess.run(["dpkg-deb", "-x", str(deb), str(root)], check=True)
             (root / f".{package}").touch()
+            break
+        else:
+            message = f"apt-get download found none of {alternatives}"
+            if not missing_ok:
+                raise RuntimeError(message)
+            log.warning("%s; left out", message)
     return root
 
 
@@ -49,11 +60,9 @@ def fetch_main(corpus: str, packages, missing_ok=False, argv=None):
     parser = argparse.ArgumentParser(description=f"Download and unpack the packages {corpus} "
                                      "reads (apt-get download, nothing installed).")
     parser.add_argument("folder", type=Path)
-    parser.add_argument("--packages", nargs="+", default=packages, choices=packages)
-    args = parser.parse_args(argv)
-    root = unpack(args.packages, args.folder, missing_ok)
-    print(f"unpacked under {root}; next: python -m data_pipelines.prepare {corpus} "
-          f"--manual_dir {args.folder}")
+    root = unpack(packages, parser.parse_args(argv).folder, missing_ok)
+    print(f"unpacked under {root}; training prepares {corpus} from it (or: python -m "
+          f"data_pipelines.prepare {corpus} --manual_dir {root.parent})")
 
 
 class PackagedCorpus(tfds.core.GeneratorBasedBuilder, skip_registration=True):

@@ -77,7 +77,7 @@ SOURCES = {
     "freedesktop": Source(("sound-theme-freedesktop",),
                           _audio("usr/share/sounds/freedesktop/stereo")),
 }
-PACKAGES = tuple(package for source in SOURCES.values() for package in source.packages)
+PACKAGES = tuple(source.packages for source in SOURCES.values())  # alternatives each
 
 
 def source_files(root: Path, source: Source) -> list[Path]:
