@@ -86,7 +86,5 @@ class PackagedCorpus(tfds.core.GeneratorBasedBuilder, skip_registration=True):
         return {"train": self._generate_examples(Path(dl_manager.manual_dir) / "root")}
 
     def _generate_examples(self, root):
+        # Each subclass's examples(root, rate) yields (key, example) pairs.
         yield from self.examples(root, self.builder_config.sample_rate)
-
-    def examples(self, root: Path, rate: int):
-        raise NotImplementedError
