@@ -15,6 +15,7 @@ import tensorflow_datasets as tfds
 from data_pipelines.dns_challenge import DnsChallenge
 from data_pipelines.librimix import Librimix
 from data_pipelines.noisy_folders import NoisyFolders
+from data_pipelines.recorded_music import RecordedMusic
 from data_pipelines.recorded_noises import RecordedNoises
 from data_pipelines.recorded_voices import RecordedVoices
 from data_pipelines.tiny_noisy_speech import TinyNoisySpeech
@@ -28,6 +29,7 @@ BUILDERS = {
     "noisy_folders": NoisyFolders,
     "recorded_voices": RecordedVoices,
     "recorded_noises": RecordedNoises,
+    "recorded_music": RecordedMusic,
 }
 
 

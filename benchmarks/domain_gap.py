@@ -1,0 +1,92 @@
+"""Which side of a real recording costs a model more: the voice or the noise?
+
+    python benchmarks/domain_gap.py runs/quickstart [runs/other ...]
+
+Mixes at 0 and 5 dB SNR the four pairings of {real, synthetic} speech with
+{real, synthetic} noise and gives each run's SI-SNR improvement on each:
+  real speech       the 24 utterances of benchmarks/real_recordings.py's set
+  synthetic speech  the embedded corpus's 18 test utterances (held-out voices)
+  real noise        that set's recorded noises (music, household, crowd, animals)
+  synthetic noise   the embedded corpus's noise generator, every kind but
+                    babble (which is made of voices), drawn from seed 1000+
+Each utterance meets four noises of its family, chosen by names as the set
+chooses them, at both SNRs (192 or 144 pairs a cell). Synthetic speech in
+synthetic noise is what the models learned; the drop to each other cell is
+what that side of reality costs. Do not train on the real cells' recordings.
+"""
+import argparse
+import zlib
+from pathlib import Path
+
+import numpy as np
+
+from data_pipelines.audio import read_audio
+from data_pipelines.tiny_noisy_speech.synthetic_noise import KINDS, make_noise
+from data_pipelines.tiny_noisy_speech.tiny_noisy_speech import SPEECH_DIR
+from real_recordings import (NOISE, RATE, SNRS_DB, _rank, _readable,  # benchmarks/ is on the path
+                             build_set, utterances)
+from tasnet_jax import inference
+from tasnet_jax.evaluate_files import si_snr_db
+
+NOISES_PER_UTTERANCE = 4
+NOISE_SECONDS = 8.0
+
+
+def at_level(audio, dbfs=-25.0):
+    return audio * 10 ** (dbfs / 20) / np.sqrt(np.mean(audio**2))
+
+
+def families(set_dir):
+    """{"real"/"synthetic": {name: audio}} for speech and for noise."""
+    root = set_dir / "root"
+    real_noise = {}
+    for kind, patterns in NOISE.items():
+        paths = (path for pattern in patterns for path in root.glob(pattern))
+        real_noise.update((f"{kind}/{path.name}", audio) for path, audio in _readable(paths))
+    rng = np.random.default_rng(1000)
+    synthetic_noise = {f"{kind}/{n}": make_noise(kind, int(NOISE_SECONDS * RATE), rng)
+                       for kind in KINDS if kind != "babble" for n in range(4)}
+    synthetic_speech = {path.stem: at_level(read_audio(path, RATE))
+                        for path in sorted(SPEECH_DIR.glob("test/*/*.flac"))}
+    return ({"real": utterances(root), "synthetic": synthetic_speech},
+            {"real": real_noise, "synthetic": synthetic_noise})
+
+
+def pairs(speech, noises):
+    """(clean, noisy) of each utterance with NOISES_PER_UTTERANCE noises of
+    different kinds (the first of each kind by a hash of the names), at each SNR."""
+    by_kind = {}
+    for name in noises:
+        by_kind.setdefault(name.split("/")[0], []).append(name)
+    for utterance, clean in speech.items():
+        kinds = _rank(by_kind, utterance)[:NOISES_PER_UTTERANCE]
+        for kind in kinds:
+            noise = noises[_rank(by_kind[kind], utterance)[0]]
+            offset = zlib.crc32(utterance.encode()) % noise.size
+            noise = np.roll(np.resize(noise, clean.size + offset), -offset)[:clean.size]
+            for snr in SNRS_DB:
+                scale = np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr / 10))
+                yield clean, (clean + scale * noise).astype(np.float32)
+
+
+def main():
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("runs", nargs="+", help="run workdirs (or anything inference.load takes)")
+    parser.add_argument("--set_dir", type=Path,
+                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    args = parser.parse_args()
+    speech, noises = families(build_set(args.set_dir))
+    cells = [(s, n) for s in ("synthetic", "real") for n in ("synthetic", "real")]
+    print(f"{'run':40} " + " ".join(f"{s[:5]} sp/{n[:5]} nz" for s, n in cells))
+    for run in args.runs:
+        denoiser = inference.load(run)
+        scores = []
+        for s, n in cells:
+            gains = [si_snr_db(denoiser(noisy)[0], clean) - si_snr_db(noisy, clean)
+                     for clean, noisy in pairs(speech[s], noises[n])]
+            scores.append(np.mean(gains))
+        print(f"{run:40} " + " ".join(f"{v:+17.2f}" for v in scores))
+
+
+if __name__ == "__main__":
+    main()
