@@ -41,7 +41,7 @@ import tensorflow_datasets as tfds
 
 from data_pipelines import debian_packages
 from data_pipelines.audio import AudioError, example
-from data_pipelines.recorded_noises import Source, _audio, noise_clip, source_files
+from data_pipelines.recorded_noises import Source, audio_globs, source_clips
 
 log = logging.getLogger(__name__)
 
@@ -55,7 +55,7 @@ SOUNDFONT_PACKAGE = "fluid-soundfont-gm"
 # "Alto", "Tenor", "Baritone" and "Soprano" notes are its saxophones: kept).
 VOICE_NAMES = re.compile(r"(choir|voice|vox|vz|ahh|ohh|robot|burp)", re.IGNORECASE)
 SAMPLE_LEFT, SAMPLE_RIGHT = 4, 2  # sfSampleType bits; a stereo note keeps its left channel
-SOURCES = {"sonic_pi": Source(("sonic-pi-samples",), _audio("usr/share/sonic-pi/samples"))}
+SOURCES = {"sonic_pi": Source(("sonic-pi-samples",), audio_globs("usr/share/sonic-pi/samples"))}
 PACKAGES = (SOUNDFONT_PACKAGE,) + tuple(source.packages for source in SOURCES.values())
 
 
@@ -193,20 +193,7 @@ class RecordedMusic(debian_packages.PackagedCorpus):
         else:
             log.warning("recorded_music: soundfont left out: %s is not unpacked under %s",
                         SOUNDFONT_PACKAGE, root)
-        for name, source in SOURCES.items():
-            if not any(debian_packages.unpacked(root, p) for p in source.packages):
-                log.warning("recorded_music: %s left out: none of %s is unpacked under %s",
-                            name, source.packages, root)
-                continue
-            for path in source_files(root, source):
-                if VOICE_NAMES.search(path.name):
-                    continue
-                try:
-                    audio = noise_clip(path, rate)
-                except AudioError as err:
-                    log.warning("recorded_music: skipped: %s", err)
-                    continue
-                yield f"{name}/{path.relative_to(root)}", name, audio
+        yield from source_clips("recorded_music", root, SOURCES, rate, VOICE_NAMES)
 
 
 if __name__ == "__main__":

@@ -54,28 +54,28 @@ class Source:
     patterns: tuple  # globs under the unpacked packages
 
 
-def _audio(*folders):
+def audio_globs(*folders):
     return tuple(f"{folder}/*.{ext}" for folder in folders for ext in AUDIO)
 
 
 SOURCES = {
     "wesnoth": Source(("wesnoth-1.18-data", "wesnoth-1.16-data"),
-                      _audio(f"{GAMES}/wesnoth/*/data/core/sounds",
+                      audio_globs(f"{GAMES}/wesnoth/*/data/core/sounds",
                              f"{GAMES}/wesnoth/*/data/core/sounds/*")),
     "megaglest": Source(("megaglest-data",),
-                        _audio(f"{GAMES}/megaglest/tilesets/*/sounds",
+                        audio_globs(f"{GAMES}/megaglest/tilesets/*/sounds",
                                f"{GAMES}/megaglest/data/core/water_sounds",
                                f"{GAMES}/megaglest/techs/**/sounds")),
     "hedgewars": Source(("hedgewars-data",),
-                        _audio(f"{GAMES}/hedgewars/Data/Sounds", f"{GAMES}/hedgewars/Data/Music")),
+                        audio_globs(f"{GAMES}/hedgewars/Data/Sounds", f"{GAMES}/hedgewars/Data/Music")),
     "lincity": Source(("lincity-ng-data",),
-                      _audio(f"{GAMES}/lincity-ng/sounds", f"{GAMES}/lincity-ng/music")),
-    "scorched3d": Source(("scorched3d-data",), _audio(f"{GAMES}/scorched3d/data/**")),
+                      audio_globs(f"{GAMES}/lincity-ng/sounds", f"{GAMES}/lincity-ng/music")),
+    "scorched3d": Source(("scorched3d-data",), audio_globs(f"{GAMES}/scorched3d/data/**")),
     "supertux": Source(("supertux-data",),
-                       _audio(f"{GAMES}/supertux2/sounds", f"{GAMES}/supertux2/music/**")),
-    "frozen_bubble": Source(("frozen-bubble-data",), _audio(f"{GAMES}/frozen-bubble/snd")),
+                       audio_globs(f"{GAMES}/supertux2/sounds", f"{GAMES}/supertux2/music/**")),
+    "frozen_bubble": Source(("frozen-bubble-data",), audio_globs(f"{GAMES}/frozen-bubble/snd")),
     "freedesktop": Source(("sound-theme-freedesktop",),
-                          _audio("usr/share/sounds/freedesktop/stereo")),
+                          audio_globs("usr/share/sounds/freedesktop/stereo")),
 }
 PACKAGES = tuple(source.packages for source in SOURCES.values())  # alternatives each
 
@@ -98,6 +98,23 @@ def noise_clip(path: Path, rate: int) -> np.ndarray:
     return audio * (0.9 / np.abs(audio).max())
 
 
+def source_clips(corpus: str, root: Path, sources: dict, rate: int, voices=VOICE_NAMES):
+    """(file_id, source name, noise_clip) of every usable file of `sources` under
+    root, less those `voices` names; what is left out is logged under `corpus`."""
+    for name, source in sources.items():
+        if not any(debian_packages.unpacked(root, p) for p in source.packages):
+            log.warning("%s: %s left out: none of %s is unpacked under %s",
+                        corpus, name, source.packages, root)
+            continue
+        for path in source_files(root, source):
+            if voices.search(path.name):
+                continue
+            try:
+                yield f"{name}/{path.relative_to(root)}", name, noise_clip(path, rate)
+            except AudioError as err:
+                log.warning("%s: skipped: %s", corpus, err)
+
+
 class RecordedNoises(debian_packages.PackagedCorpus):
     """Recorded sounds (noise only) from Debian packages."""
 
@@ -106,20 +123,9 @@ class RecordedNoises(debian_packages.PackagedCorpus):
 
     def examples(self, root, rate):
         kept = 0
-        for name, source in SOURCES.items():
-            if not any(debian_packages.unpacked(root, p) for p in source.packages):
-                log.warning("recorded_noises: %s left out: none of %s is unpacked under %s",
-                            name, source.packages, root)
-                continue
-            for path in source_files(root, source):
-                try:
-                    noise = noise_clip(path, rate)
-                except AudioError as err:
-                    log.warning("recorded_noises: skipped: %s", err)
-                    continue
-                file_id = f"{name}/{path.relative_to(root)}"
-                kept += 1
-                yield file_id, example(noise, np.zeros_like(noise), name, file_id)
+        for file_id, name, noise in source_clips("recorded_noises", root, SOURCES, rate):
+            kept += 1
+            yield file_id, example(noise, np.zeros_like(noise), name, file_id)
         if not kept:
             raise AudioError(f"recorded_noises: no usable sound under {root}; "
                              "run python -m data_pipelines.recorded_noises on its folder")
