@@ -4,6 +4,7 @@
     tasnet-jax evaluate CHECKPOINT --noisy DIR --clean DIR [--csv FILE]
     tasnet-jax convert ASTEROID_FILE_OR_HUB_ID WORKDIR
     tasnet-jax export CHECKPOINT OUT.pth                      (an Asteroid ConvTasNet file)
+    tasnet-jax pack RUN WORKDIR                               (a run's model alone, to share)
     tasnet-jax stream CHECKPOINT IN -o OUT [--block-ms 10]     (IN, OUT: a file or - for raw PCM)
 
 CHECKPOINT is a run's workdir (or its checkpoints/ folder), an Asteroid
@@ -92,6 +93,16 @@ def export(args) -> int:
     print(f"wrote {args.output}: an Asteroid ConvTasNet ({args_['n_src']} sources, "
           f"{args_['norm_type']}, {args_['sample_rate']} Hz); load it with "
           f"asteroid.models.ConvTasNet.from_pretrained({str(args.output)!r})", file=sys.stderr)
+    return 0
+
+
+def pack(args) -> int:
+    from tasnet_jax.convert import pack_run
+
+    folder = pack_run(args.checkpoint, args.workdir, args.which)
+    size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
+    print(f"wrote {folder} ({size / 1e6:.1f} MB); load it with tasnet-jax denoise "
+          f"{args.workdir} ...", file=sys.stderr)
     return 0
 
 
@@ -189,6 +200,10 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("output", help="the .pth file to write")
     command.add_argument("--overwrite", action="store_true", help="replace an existing file")
     command.set_defaults(run=export)
+
+    command = with_checkpoint("pack", "copy a run's model without its optimizer state, to share")
+    command.add_argument("workdir", help="an empty folder for the packed run")
+    command.set_defaults(run=pack)
 
     command = with_checkpoint("stream", "stream audio through a causal model, block by block")
     command.add_argument("input", help="an audio file, or - for raw 16-bit mono PCM on stdin "

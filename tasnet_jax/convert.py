@@ -4,7 +4,8 @@ Asteroid saves a model as a dict {"model_name", "model_args", "state_dict",
 ...} (`BaseModel.serialize`), which its published pretrained models share.
 PyTorch is only needed to read and write that file; conversion itself is
 numpy. `to_asteroid` writes the same dict for any config Asteroid can build
-(`ConvTasNet.from_pretrained` reads it), `export_run` a run's model as a file.
+(`ConvTasNet.from_pretrained` reads it), `export_run` a run's model as a file,
+and `pack_run` a run's checkpoint without its optimizer's moments, to share.
 
 Norm names differ: Asteroid's "cLN" is the channel-wise norm and its "cgLN"
 the paper's cumulative norm. Asteroid silently swaps gLN for cLN in a causal
@@ -149,10 +150,13 @@ def from_asteroid(package: Mapping, source: str = "package") -> tuple[ConvTasNet
     return config, variables
 
 
-def save_as_run(config: ConvTasNetConfig, variables: dict, workdir, source: str) -> Path:
-    """Write an imported model as the step-0 checkpoint of a tasnet-jax run in
-    `workdir`, which `inference.load` and the training loop (to fine-tune it,
-    with this model config) read like any run's. Returns the checkpoints folder."""
+def save_as_run(config: ConvTasNetConfig, variables: dict, workdir, source: str,
+                run_config: dict | None = None, step: int = 0) -> Path:
+    """Write a model (imported, or packed from a run) as the only checkpoint of
+    a tasnet-jax run in `workdir`, at `step`, with a fresh optimizer state and
+    `run_config` (the default config with this model if None), which
+    `inference.load` and the training loop (to fine-tune it) read like any
+    run's. Returns the checkpoints folder."""
     import dataclasses
 
     import jax
@@ -168,19 +172,21 @@ def save_as_run(config: ConvTasNetConfig, variables: dict, workdir, source: str)
     folder = Path(workdir) / "checkpoints"
     if folder.exists() and any(folder.iterdir()):
         raise FileExistsError(f"{folder} already holds checkpoints; choose an empty workdir")
-    run_config = default_config()
-    run_config.model = dataclasses.asdict(config)
-    optimizer = make_optimizer(OptimConfig(**run_config.optim))
+    if run_config is None:
+        run_config = default_config()
+        run_config.model = dataclasses.asdict(config)
+        run_config = run_config.to_dict()
+    optimizer = make_optimizer(OptimConfig(**run_config["optim"]))
     state = create_train_state(ConvTasNet(config), optimizer, jax.random.key(0),
                                jnp.zeros((1, config.filter_length)),
                                make_mesh(jax.local_devices()[:1]))
     params = jax.tree.map(jnp.asarray, variables["params"])
-    state = state.replace(params=params, opt_state=optimizer.init(params),
+    state = state.replace(params=params, opt_state=optimizer.init(params), step=jnp.int32(step),
                           batch_stats=jax.tree.map(jnp.asarray, variables.get("batch_stats", {})))
     checkpoints = Checkpoints(folder, asynchronous=False)
     try:
-        checkpoints.save(0, state, {"config": run_config.to_dict(), "source": source,
-                                    "plateau": dataclasses.asdict(Plateau()), "stopped": False})
+        checkpoints.save(step, state, {"config": run_config, "source": source,
+                                       "plateau": dataclasses.asdict(Plateau()), "stopped": False})
     finally:
         checkpoints.close()
     return folder
@@ -304,3 +310,29 @@ def export_run(source, out, which="best", overwrite: bool = False) -> dict:
     finally:
         partial.unlink(missing_ok=True)
     return package
+
+
+def pack_run(source, out, which="best") -> Path:
+    """The `which` checkpoint of the run in `source` as a new run in `out` to
+    share: its parameters, config and step, and its summary.json if it has
+    one, with a fresh optimizer state in place of Adam's two moments per
+    parameter (a third of the size). Returns the checkpoints folder."""
+    import shutil
+
+    from tasnet_jax import inference
+    from tasnet_jax.checkpoints import Checkpoints
+
+    denoiser = inference.load(source, which)
+    if denoiser.step is None:
+        raise ValueError(f"{source} is not a tasnet-jax run; only a run's checkpoint is packed")
+    checkpoints = Checkpoints(denoiser.source, asynchronous=False)
+    try:
+        run_config = checkpoints.read_record(denoiser.step)["config"]
+    finally:
+        checkpoints.close()
+    folder = save_as_run(denoiser.config, denoiser.variables, out,
+                         f"{denoiser.source} step {denoiser.step}", run_config, denoiser.step)
+    summary = Path(source) / "summary.json"
+    if summary.is_file():
+        shutil.copyfile(summary, Path(out) / "summary.json")
+    return folder

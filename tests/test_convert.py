@@ -11,7 +11,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from tasnet_jax import losses
+from tasnet_jax import inference, losses
 from tasnet_jax.convert import from_asteroid, load_asteroid
 from tasnet_jax.model import ConvTasNet
 
@@ -286,3 +286,44 @@ def test_export_command_writes_a_run_with_its_versions_and_figures(make_run, tmp
     np.testing.assert_allclose(model.apply({"params": states[4].params}, wav), want, atol=1e-4)
     assert main(["export", str(workdir), str(out)]) == 2  # never over a file
     assert "--overwrite" in capsys.readouterr().err
+
+
+def test_pack_command_keeps_the_chosen_model_and_drops_the_optimizer_moments(make_run, tmp_path,
+                                                                             capsys):
+    import json
+
+    import jax
+
+    from tasnet_jax.checkpoints import Checkpoints
+    from tasnet_jax.cli import main
+
+    source, model, states = make_run({3: 2.0, 5: 1.0})  # step 3 scored best
+    # A trained run's optimizer holds moments; give the copy of step 3 some.
+    trained = tmp_path / "trained"
+    record = Checkpoints(source / "checkpoints", asynchronous=False).read_record(3)
+    record.pop("metrics")
+    moved = states[3].replace(opt_state=jax.tree.map(lambda x: x + 1, states[3].opt_state))
+    checkpoints = Checkpoints(trained / "checkpoints", asynchronous=False)
+    checkpoints.save(3, moved, record, {"val_si_snr": 2.0})
+    checkpoints.close()
+    (trained / "summary.json").write_text(json.dumps({"best_step": 3, "test_si_snri": 7.5}))
+
+    out = tmp_path / "packed"
+    assert main(["pack", str(trained), str(out)]) == 0
+    assert "tasnet-jax denoise" in capsys.readouterr().err
+    packed = Checkpoints(out / "checkpoints", asynchronous=False)
+    assert packed.steps() == [3]
+    state, packed_record = packed.restore(3, like=states[3])
+    packed.close()
+    assert packed_record["config"] == record["config"]
+    assert json.loads((out / "summary.json").read_text())["test_si_snri"] == 7.5
+    for got, want in zip(jax.tree.leaves(state.params), jax.tree.leaves(states[3].params)):
+        np.testing.assert_array_equal(got, want)
+    # A fresh optimizer state, as make_run's (moments zero), not the trained one's.
+    for got, fresh in zip(jax.tree.leaves(state.opt_state), jax.tree.leaves(states[3].opt_state)):
+        np.testing.assert_array_equal(got, fresh)
+    wav = np.random.RandomState(2).randn(1, 2000).astype(np.float32)
+    np.testing.assert_allclose(inference.load(out)(wav[0])[0],
+                               inference.load(trained)(wav[0])[0], atol=1e-6)
+    assert main(["pack", str(trained), str(out)]) == 2  # never over a run
+    assert "already holds checkpoints" in capsys.readouterr().err
