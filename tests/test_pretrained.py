@@ -1,8 +1,11 @@
-"""The model shipped in pretrained/ loads from a clean clone and denoises."""
+"""The models shipped in pretrained/ load from a clean clone and denoise; each folder is
+named after the experiment that trained it."""
 import dataclasses
+import importlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 import soundfile as sf
 
 from tasnet_jax import inference
@@ -16,11 +19,19 @@ def _si_snr_db(estimate, reference):  # numpy, independent of tasnet_jax.losses
     return 10 * np.log10(np.sum(target**2) / np.sum((estimate - target) ** 2))
 
 
-def test_embedded_robust_is_the_experiments_model_and_denoises_a_held_out_voice():
-    from experiments import embedded_robust
+SHIPPED = sorted(p.name for p in (ROOT / "pretrained").iterdir() if p.is_dir())
 
-    denoiser = inference.load(ROOT / "pretrained" / "embedded_robust")
-    assert dataclasses.asdict(denoiser.config) == embedded_robust.get_config().model.to_dict()
+
+def test_a_model_ships():
+    assert "embedded_robust" in SHIPPED
+
+
+@pytest.mark.parametrize("name", SHIPPED)
+def test_a_shipped_model_is_its_experiments_model_and_denoises_a_held_out_voice(name):
+    # Each folder is named after the experiment that trained it.
+    experiment = importlib.import_module(f"experiments.{name}")
+    denoiser = inference.load(ROOT / "pretrained" / name)
+    assert dataclasses.asdict(denoiser.config) == experiment.get_config().model.to_dict()
     speech, rate = sf.read(ROOT / "data_pipelines/tiny_noisy_speech/speech/test/spk22/spk22_0.flac",
                            dtype="float32")
     noise = np.random.default_rng(0).standard_normal(speech.size).astype(np.float32)
