@@ -119,7 +119,7 @@ class RecordedNoises(debian_packages.PackagedCorpus):
     """Recorded sounds (noise only) from Debian packages."""
 
     VERSION = tfds.core.Version("1.0.0")
-    RELEASE_NOTES = {"1.0.0": "Sounds of eight games and the freedesktop sound theme."}
+    RELEASE_NOTES = {"1.0.0": "Sounds of seven games and the freedesktop sound theme."}
 
     def examples(self, root, rate):
         kept = 0
