@@ -54,7 +54,7 @@ SOUNDFONT_PACKAGE = "fluid-soundfont-gm"
 # "Ahh Choir", "Ohh Voices", "Solo Vox", "SynthVz", "mehackit_robot1" (FluidR3's
 # "Alto", "Tenor", "Baritone" and "Soprano" notes are its saxophones: kept).
 VOICE_NAMES = re.compile(r"(choir|voice|vox|vz|ahh|ohh|robot|burp)", re.IGNORECASE)
-SAMPLE_LEFT, SAMPLE_RIGHT = 4, 2  # sfSampleType bits; a stereo note keeps its left channel
+SAMPLE_RIGHT = 2  # sfSampleType bit of a stereo pair's right half: the left half is kept
 SOURCES = {"sonic_pi": Source(("sonic-pi-samples",), audio_globs("usr/share/sonic-pi/samples"))}
 PACKAGES = (SOUNDFONT_PACKAGE,) + tuple(source.packages for source in SOURCES.values())
 
