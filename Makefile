@@ -1,7 +1,7 @@
 # Two entry points for a fresh machine; each builds the virtual environment it needs.
 #   make demo   install, train the quickstart model on the embedded corpus, denoise a sample
 #               (in the test phase, again with the tasnet-jax command, and with the
-#               GPU-trained model in pretrained/embedded_robust)
+#               trained models in pretrained/)
 #   make test   install with the test extras (PyTorch + Asteroid reference) and run the tests
 #   make recorded  the quickstart with recorded voices and sounds from Debian packages
 #               (apt-get download, about 800 MB, into ~/.cache/tasnet-jax), denoising the same sample
@@ -31,6 +31,8 @@ demo: $(VENV)/.base
 		-o runs/quickstart/denoised --overwrite --quiet
 	$(BIN)/tasnet-jax denoise pretrained/embedded_robust runs/quickstart/samples/noisy.wav \
 		-o runs/quickstart/denoised_by_pretrained --overwrite --quiet
+	$(BIN)/tasnet-jax denoise pretrained/robust_recorded runs/quickstart/samples/noisy.wav \
+		-o runs/quickstart/denoised_by_robust_recorded --overwrite --quiet
 
 RECORDED := $(HOME)/.cache/tasnet-jax
 
