@@ -2,13 +2,14 @@
 
     python benchmarks/versus_asteroid.py [--cases paper small paper-causal small-causal]
         [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5] [--malloc keep|default]
+        [--train-batch 4]
 
 For each case both implementations get the same config, the same weights
 (Asteroid's random init, converted) and the same input, on the same device
 (Asteroid on CUDA when JAX runs on a GPU) and thread count:
 
     infer   10 s of 16 kHz audio, batch 1: seconds and real-time factor
-    train   batch 4 x 4 s: forward, negative SI-SNR of speech and noise, backward,
+    train   batch 4 (--train-batch) x 4 s: forward, negative SI-SNR of speech and noise, backward,
             clipping at norm 5, Adam; seconds and throughput (audio s per s)
 
 Each measurement runs in its own subprocess, so its peak memory is its own:
@@ -213,8 +214,9 @@ def worker_matmul(repeats: int) -> dict:
 # --- The parent: one subprocess per measurement, then the table ----------------------------
 
 def _measure(malloc: str, *args) -> dict:
-    done = subprocess.run([sys.executable, __file__, "--malloc", malloc, "--worker",
-                           *map(str, args)], capture_output=True, text=True)
+    done = subprocess.run([sys.executable, __file__, "--malloc", malloc,
+                           "--train-batch", str(TRAIN["batch"]), "--worker", *map(str, args)],
+                          capture_output=True, text=True)
     if done.returncode:
         errors = [line for line in done.stderr.splitlines() if "Error" in line] or ["?"]
         return dict(error=errors[-1][:160])
@@ -233,8 +235,11 @@ def main():
     parser.add_argument("--malloc", choices=("keep", "default"), default="default",
                         help="keep: glibc keeps freed memory for reuse (tasnet_jax.host_memory), "
                         "in both implementations' processes")
+    parser.add_argument("--train-batch", type=int, default=TRAIN["batch"],
+                        help="examples of 4 s in a training step")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)
     args = parser.parse_args()
+    TRAIN["batch"] = args.train_batch
     if args.worker:
         if args.malloc == "keep":
             from tasnet_jax.host_memory import keep_freed_memory
@@ -253,7 +258,7 @@ def main():
 
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}, torch {torch.__version__}, "
           f"{os.cpu_count()} CPU threads; median of {args.repeats} after a warm-up; "
-          f"malloc: {args.malloc}")
+          f"malloc: {args.malloc}; training batch {TRAIN['batch']} x {TRAIN['seconds']} s")
     matmul = _measure(args.malloc, "matmul")
     print(f"machine: float32 matmul {matmul['gflops']:.1f} GFLOP/s (4096 x 4096)\n")
     print("| case | task | implementation | seconds | RTF / audio s per s | peak MB | "
