@@ -15,7 +15,6 @@ synthetic noise is what the models learned; the drop to each other cell is
 what that side of reality costs. Do not train on the real cells' recordings.
 """
 import argparse
-import zlib
 from pathlib import Path
 
 import numpy as np
@@ -24,7 +23,7 @@ from data_pipelines.audio import read_audio
 from data_pipelines.tiny_noisy_speech.synthetic_noise import KINDS, make_noise
 from data_pipelines.tiny_noisy_speech.tiny_noisy_speech import SPEECH_DIR
 from real_recordings import (NOISE, RATE, SNRS_DB, _rank, _readable,  # benchmarks/ is on the path
-                             build_set, utterances)
+                             build_set, noise_under, utterances)
 from tasnet_jax import inference
 from tasnet_jax.evaluate_files import si_snr_db
 
@@ -62,11 +61,8 @@ def pairs(speech, noises):
         kinds = _rank(by_kind, utterance)[:NOISES_PER_UTTERANCE]
         for kind in kinds:
             noise = noises[_rank(by_kind[kind], utterance)[0]]
-            offset = zlib.crc32(utterance.encode()) % noise.size
-            noise = np.roll(np.resize(noise, clean.size + offset), -offset)[:clean.size]
             for snr in SNRS_DB:
-                scale = np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr / 10))
-                yield clean, (clean + scale * noise).astype(np.float32)
+                yield clean, (clean + noise_under(clean, noise, utterance, snr)).astype(np.float32)
 
 
 def main():

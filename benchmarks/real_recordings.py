@@ -140,6 +140,14 @@ def utterances(root: Path, condition=without_subsonic) -> dict[str, np.ndarray]:
     return out
 
 
+def noise_under(clean, noise, name: str, snr_db: float) -> np.ndarray:
+    """`noise` looped to clean's length from an offset hashed from `name`,
+    scaled to `snr_db` below clean."""
+    offset = zlib.crc32(name.encode()) % noise.size
+    noise = np.roll(np.resize(noise, clean.size + offset), -offset)[:clean.size]
+    return noise * np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr_db / 10))
+
+
 def build_set(set_dir: Path) -> Path:
     """noisy/ and clean/ folders (KIND_SNRdB/UTTERANCE.wav) and manifest.csv; returns set_dir."""
     manifest, version = set_dir / "manifest.csv", set_dir / "version"
@@ -155,12 +163,8 @@ def build_set(set_dir: Path) -> Path:
     for kind, clips in noises.items():
         for name, clean in speech.items():
             path = _rank(clips, name)[0]
-            noise = clips[path]
-            offset = zlib.crc32(name.encode()) % noise.size
-            noise = np.roll(np.resize(noise, clean.size + offset), -offset)[:clean.size]
             for snr in SNRS_DB:
-                scaled = noise * np.sqrt(np.mean(clean**2) / np.mean(noise**2) / 10 ** (snr / 10))
-                noisy = clean + scaled
+                noisy = clean + noise_under(clean, clips[path], name, snr)
                 peak = max(1.0, np.abs(noisy).max() / 0.99)  # no clipping at full scale
                 relative = Path(f"{kind}_{snr}dB") / f"{name}.wav"
                 for folder, audio in (("noisy", noisy), ("clean", clean)):

@@ -41,7 +41,7 @@ import tensorflow_datasets as tfds
 
 from data_pipelines import debian_packages
 from data_pipelines.audio import AudioError, example
-from data_pipelines.recorded_noises import Source, audio_globs, source_clips
+from data_pipelines.recorded_noises import Source, audio_globs, source_clips, stored_noise
 
 log = logging.getLogger(__name__)
 
@@ -165,13 +165,7 @@ class RecordedMusic(debian_packages.PackagedCorpus):
     def examples(self, root, rate):
         kept = 0
         for file_id, name, audio in self._sounds(root, rate):
-            audio = audio - audio.mean()
-            peak = np.abs(audio).max()
-            if peak < 1e-3:
-                log.warning("recorded_music: skipped: %s: silent", file_id)
-                continue
             kept += 1
-            audio = audio * (0.9 / peak)
             yield file_id, example(audio, np.zeros_like(audio), name, file_id)
         if not kept:
             raise AudioError(f"recorded_music: no usable sound under {root}; "
@@ -189,7 +183,11 @@ class RecordedMusic(debian_packages.PackagedCorpus):
                 file_id = f"soundfont/{index:04d}_{note.name}"
                 # Seeded by the note, so a rebuild makes the same phrases.
                 rng = np.random.default_rng(zlib.crc32(file_id.encode()))
-                yield file_id, "soundfont", phrase(note, rate, rng)
+                try:
+                    yield file_id, "soundfont", stored_noise(phrase(note, rate, rng), rate,
+                                                             file_id)
+                except AudioError as err:
+                    log.warning("recorded_music: skipped: %s", err)
         else:
             log.warning("recorded_music: soundfont left out: %s is not unpacked under %s",
                         SOUNDFONT_PACKAGE, root)

@@ -88,13 +88,18 @@ def source_files(root: Path, source: Source) -> list[Path]:
 
 
 def noise_clip(path: Path, rate: int) -> np.ndarray:
-    """The file as a stored noise: mono, mean removed, at most MAX_SECONDS, peak 0.9."""
-    audio = read_audio(path, rate)[:int(MAX_SECONDS * rate)]
+    """The file as a stored noise: mono, at most MAX_SECONDS, as `stored_noise`."""
+    return stored_noise(read_audio(path, rate)[:int(MAX_SECONDS * rate)], rate, path)
+
+
+def stored_noise(audio: np.ndarray, rate: int, name) -> np.ndarray:
+    """`audio` as the noise corpora store it: mean removed, peak 0.9. AudioError
+    naming `name` when it is shorter than MIN_SECONDS or silent."""
     audio = audio - audio.mean()
     if audio.size < MIN_SECONDS * rate:
-        raise AudioError(f"{path}: shorter than {MIN_SECONDS} s")
+        raise AudioError(f"{name}: shorter than {MIN_SECONDS} s")
     if np.sqrt(np.mean(audio.astype(np.float64) ** 2)) < SILENT_RMS:
-        raise AudioError(f"{path}: silent (RMS below {SILENT_RMS})")
+        raise AudioError(f"{name}: silent (RMS below {SILENT_RMS})")
     return audio * (0.9 / np.abs(audio).max())
 
 
