@@ -1,6 +1,9 @@
 """Fixtures shared across test files: expensive things are built once per session."""
+import importlib.util
 import os
+import sys
 import tempfile
+from pathlib import Path
 
 import pytest
 
@@ -16,6 +19,24 @@ os.environ.setdefault("TASNET_JAX_COMPILE_CACHE", tempfile.mkdtemp(prefix="tasne
 from tasnet_jax.host_memory import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()
+
+BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
+
+
+@pytest.fixture(scope="session")
+def benchmark_script():
+    """load(name): benchmarks/NAME.py as a module; its siblings (timing,
+    real_recordings) import as they do when it runs as a script."""
+    def load(name):
+        sys.path.insert(0, str(BENCHMARKS))
+        try:
+            spec = importlib.util.spec_from_file_location(name, BENCHMARKS / f"{name}.py")
+            module = importlib.util.module_from_spec(spec)
+            spec.loader.exec_module(module)
+        finally:
+            sys.path.remove(str(BENCHMARKS))
+        return module
+    return load
 
 
 @pytest.fixture(scope="session")

@@ -1,27 +1,11 @@
 """benchmarks/domain_gap.py: its mixtures hold what they say (the real set needs
 Debian packages and is not built here)."""
-import importlib.util
-import sys
-from pathlib import Path
 
 import numpy as np
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 
-
-def _script():
-    sys.path.insert(0, str(BENCHMARKS))  # it imports real_recordings as a sibling
-    try:
-        spec = importlib.util.spec_from_file_location("domain_gap", BENCHMARKS / "domain_gap.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
-
-
-def test_each_utterance_meets_four_kinds_at_each_snr_exactly():
-    script = _script()
+def test_each_utterance_meets_four_kinds_at_each_snr_exactly(benchmark_script):
+    script = benchmark_script("domain_gap")
     rng = np.random.default_rng(0)
     speech = {f"voice_{i}": rng.standard_normal(3 * 16000).astype(np.float32) * 0.05
               for i in range(3)}

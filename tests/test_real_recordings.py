@@ -1,22 +1,11 @@
 """benchmarks/real_recordings.py: the clip conditioning removes only what no
 listener hears (the set itself needs Debian packages and is not built here)."""
-import importlib.util
-from pathlib import Path
 
 import numpy as np
 
-SCRIPT = Path(__file__).resolve().parent.parent / "benchmarks" / "real_recordings.py"
 
-
-def _script():
-    spec = importlib.util.spec_from_file_location("real_recordings", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_without_subsonic_keeps_the_audible_band_in_phase():
-    script = _script()
+def test_without_subsonic_keeps_the_audible_band_in_phase(benchmark_script):
+    script = benchmark_script("real_recordings")
     t = np.arange(3 * script.RATE) / script.RATE
     audible = 0.3 * np.sin(2 * np.pi * 110 * t) + 0.1 * np.sin(2 * np.pi * 3000 * t + 1.0)
     offset = np.where(t < 1.5, 0.2, -0.1)  # two clips' DC offsets joined: a step

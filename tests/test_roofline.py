@@ -1,8 +1,5 @@
 """benchmarks/roofline.py: its plain block computes what the model's block
 computes, and its byte count is the one its docstring gives."""
-import importlib.util
-import sys
-from pathlib import Path
 
 import jax
 import numpy as np
@@ -10,23 +7,10 @@ import pytest
 
 from tasnet_jax.model import ConvTasNetConfig, small_config
 
-BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
-
-
-def _script():
-    sys.path.insert(0, str(BENCHMARKS))  # it imports timing as a sibling
-    try:
-        spec = importlib.util.spec_from_file_location("roofline", BENCHMARKS / "roofline.py")
-        module = importlib.util.module_from_spec(spec)
-        spec.loader.exec_module(module)
-    finally:
-        sys.path.remove(str(BENCHMARKS))
-    return module
-
 
 @pytest.mark.parametrize("kernel_size", [3, 5])
-def test_plain_block_matches_the_models_block_values_and_gradients(kernel_size):
-    roofline = _script()
+def test_plain_block_matches_the_models_block_values_and_gradients(kernel_size, benchmark_script):
+    roofline = benchmark_script("roofline")
     config = small_config(hidden_channels=32, bottleneck_channels=16, skip_channels=8,
                           kernel_size=kernel_size)
     inputs = roofline.block_inputs(config, batch=2, frames=40)
@@ -37,8 +21,8 @@ def test_plain_block_matches_the_models_block_values_and_gradients(kernel_size):
     assert len(jax.tree.leaves(fused)) == 2 + 1 + 14  # outputs, input, parameters
 
 
-def test_block_bytes_of_a_float32_paper_step():
-    roofline = _script()
+def test_block_bytes_of_a_float32_paper_step(benchmark_script):
+    roofline = benchmark_script("roofline")
     # 16 x 7999 frames: 21 passes of 512 channels and 6 of 128, 4 bytes each.
     frames = 16 * 7999
     expected = 21 * frames * 512 * 4 + 6 * frames * 128 * 4

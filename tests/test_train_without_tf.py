@@ -1,7 +1,6 @@
 """benchmarks/train_without_tf.py: the corpus travels exactly; a run made there
 loads like one trained here."""
 import dataclasses
-import importlib.util
 import io
 import subprocess
 import sys
@@ -17,15 +16,8 @@ ROOT = Path(__file__).resolve().parent.parent
 SCRIPT = ROOT / "benchmarks" / "train_without_tf.py"
 
 
-def _script():
-    spec = importlib.util.spec_from_file_location("train_without_tf", SCRIPT)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
-
-def test_export_train_import_round_trip(tiny_builder, tmp_path):
-    script = _script()
+def test_export_train_import_round_trip(tiny_builder, tmp_path, benchmark_script):
+    script = benchmark_script("train_without_tf")
     data_dir = Path(tiny_builder.data_dir).parents[1]
     arrays = tmp_path / "corpus.npz"
     script.export(ROOT / "experiments" / "quickstart.py", arrays,
