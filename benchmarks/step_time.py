@@ -1,13 +1,17 @@
 """Median time of the small model's training step or inference, one process.
 
     .venv/bin/python benchmarks/step_time.py train|infer [--repeats 10] [--keep-freed-memory]
+        [--remat all|POLICY]
 
 For before/after comparisons of model code on a noisy machine: run it in
 fresh processes, alternating the two versions (`git stash`), and compare the
 medians. train: `jit_train_step` (Adam, negative SI-SNR) on 4 x 4 s with
 padding lengths; infer: `model.apply` on 10 s at batch 1. Random weights and
 input; the small config (`model.small_config`). glibc's default malloc unless
---keep-freed-memory (tasnet_jax/host_memory.py).
+--keep-freed-memory (tasnet_jax/host_memory.py). `--remat` recomputes the TCN
+blocks in the backward pass (`ConvTasNetConfig.remat`), saving nothing
+(`all`) or what one of `jax.checkpoint_policies` names (e.g. dots_saveable);
+the compiled step's temporary buffer size is printed too.
 """
 import argparse
 import time
@@ -20,20 +24,29 @@ def main():
     parser.add_argument("task", choices=("train", "infer"))
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--keep-freed-memory", action="store_true")
+    parser.add_argument("--remat", help="all, or a jax.checkpoint_policies name")
     args = parser.parse_args()
     if args.keep_freed_memory:
         from tasnet_jax.host_memory import keep_freed_memory
         keep_freed_memory()
+    import dataclasses
+    import functools
+
+    import flax.linen as nn
     import jax
     import jax.numpy as jnp
 
+    if args.remat not in (None, "all"):
+        # The model calls nn.remat when config.remat is set; give it the policy.
+        nn.remat = functools.partial(nn.remat, policy=getattr(jax.checkpoint_policies,
+                                                              args.remat))
     from tasnet_jax.losses import neg_si_snr
     from tasnet_jax.model import ConvTasNet, small_config
     from tasnet_jax.optim import OptimConfig, make_optimizer
     from tasnet_jax.parallel import make_mesh
     from tasnet_jax.step import create_train_state, jit_train_step
 
-    config = small_config()
+    config = dataclasses.replace(small_config(), remat=args.remat is not None)
     model = ConvTasNet(config)
     rng = np.random.default_rng(0)
     if args.task == "infer":
@@ -56,6 +69,9 @@ def main():
         def run():
             holder[0], metrics = step(holder[0], batch)
             jax.block_until_ready(metrics["loss"])
+
+        buffer = step.lower(holder[0], batch).compile().memory_analysis().temp_size_in_bytes
+        print(f"temporary buffer {buffer / 2**30:.2f} GiB")
 
     run()  # compile and warm up
     seconds = []
