@@ -6,7 +6,9 @@
 left() { echo $((550 - SECONDS)); }
 nvidia-smi --query-gpu=name,memory.total,clocks.max.memory --format=csv
 python3 --version
-pip install --no-deps --no-index -q .whl/*.whl 2>&1 | tail -2
+for wheel in .whl/*.whl; do  # one by one: a wheel for another Python must not stop the rest
+  pip install --no-deps --no-index -q "$wheel" 2>&1 | tail -1
+done
 python3 -c "import asteroid, jax, flax, torch; print('asteroid', asteroid.__version__, 'jax', jax.__version__, 'flax', flax.__version__, 'torch', torch.__version__)"
 export JAX_COMPILATION_CACHE_DIR=/tmp/jaxcache
 echo "== roofline at $SECONDS s"

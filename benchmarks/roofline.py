@@ -32,7 +32,7 @@ normalize, so it costs a read of its input before the pass that uses them):
                gradients read d                                     15 passes
 
 plus the block's input and outputs, six passes over [batch, frames, B]. A
-float32 paper step moves 5.9 GB a block by this count; XLA's own count is
+float32 paper step of 16 x 4 s moves 5.9 GB a block by this count; XLA's own count is
 the program it made, fusions as they came out.
 """
 import argparse
@@ -78,6 +78,8 @@ def plain_block(params, x, config, dilation):
     import jax
     import jax.numpy as jnp
 
+    from tasnet_jax.norms import EPS
+
     dtype = jnp.dtype(config.compute_dtype)
 
     def prelu_norm(h, slope, norm):
@@ -85,7 +87,7 @@ def plain_block(params, x, config, dilation):
         # Statistics in float32, as the model keeps them.
         mean = jnp.mean(h, axis=(1, 2), keepdims=True, dtype=jnp.float32)
         var = jnp.mean(jnp.square(h.astype(jnp.float32) - mean), axis=(1, 2), keepdims=True)
-        normalized = (h - mean.astype(dtype)) * jax.lax.rsqrt(var + 1e-8).astype(dtype)
+        normalized = (h - mean.astype(dtype)) * jax.lax.rsqrt(var + EPS).astype(dtype)
         return normalized * norm["scale"].astype(dtype) + norm["bias"].astype(dtype)
 
     p = params
@@ -221,15 +223,14 @@ def main():
         config = dataclasses.replace(base, compute_dtype=dtype)
         must = block_bytes(config, args.batch, frames, jnp.dtype(dtype).itemsize)
         rows = [("training step", measure_step(config, args.batch, samples, args.repeats),
-                 blocks * must)]
+                 blocks * must, f" ({blocks} blocks)")]
         rows += [(f"one block, {variant}", measure_block(config, variant, args.batch, frames,
-                                                         args.repeats), must)
+                                                         args.repeats), must, "")
                  for variant in ("fused", "plain")]
-        for what, r, needed in rows:
-            needed_note = (f"{needed / 1e9:.2f}" + (f" ({blocks} blocks)" if blocks * must == needed
-                                                    else ""))
+        for what, r, needed, counted in rows:
             print(f"| {dtype} | {what} | {r['seconds']:.4f} | {r['xla_bytes'] / 1e9:.2f} | "
-                  f"{100 * r['xla_bytes'] / r['seconds'] / bandwidth:.0f}% | {needed_note} | "
+                  f"{100 * r['xla_bytes'] / r['seconds'] / bandwidth:.0f}% | "
+                  f"{needed / 1e9:.2f}{counted} | "
                   f"{100 * needed / r['seconds'] / bandwidth:.0f}% |", flush=True)
 
 

@@ -184,10 +184,11 @@ class RecordedMusic(debian_packages.PackagedCorpus):
                 # Seeded by the note, so a rebuild makes the same phrases.
                 rng = np.random.default_rng(zlib.crc32(file_id.encode()))
                 try:
-                    yield file_id, "soundfont", stored_noise(phrase(note, rate, rng), rate,
-                                                             file_id)
+                    audio = stored_noise(phrase(note, rate, rng), rate, file_id)
                 except AudioError as err:
                     log.warning("recorded_music: skipped: %s", err)
+                    continue
+                yield file_id, "soundfont", audio
         else:
             log.warning("recorded_music: soundfont left out: %s is not unpacked under %s",
                         SOUNDFONT_PACKAGE, root)
