@@ -11,6 +11,9 @@
    speech mask. After the SI-SNR scale, speech over its distortion and speech
    over the noise let through, per noise kind and SNR, and on the embedded
    corpus's synthetic test split. Whole utterances, no chunking.
+3. Pauses against speech: the share of the SI-SNR error that falls where
+   the clean speech is silent (10 ms frames 40 dB below the utterance's
+   loudest), and what the SI-SNR would gain if those frames held no error.
 
 Needs the set built by benchmarks/real_recordings.py (same --set_dir) and the
 tiny_noisy_speech corpus (built on first use).
@@ -89,6 +92,24 @@ def distortion_and_leak(parts, pairs):
     return 10 * np.log10(speech_energy / distortion), 10 * np.log10(speech_energy / leak)
 
 
+def pause_split(estimates_and_speech, frame=160, floor_db=40.0):
+    """(pauses' share of the time, their share of the SI-SNR error, mean SI-SNR gain in dB
+    if the pauses held no error) over (estimate, clean speech) pairs."""
+    pause_time, pause_error, all_error, gains = [], 0.0, 0.0, []
+    for estimate, speech in estimates_and_speech:
+        n = min(estimate.size, speech.size) // frame * frame
+        estimate, speech = estimate[:n], speech[:n]
+        target = speech * np.dot(estimate, speech) / np.dot(speech, speech)
+        speech_energy = np.sum((target.reshape(-1, frame)) ** 2, axis=1)
+        error_energy = np.sum((estimate - target).reshape(-1, frame) ** 2, axis=1)
+        pause = speech_energy < speech_energy.max() * 10 ** (-floor_db / 10)
+        pause_time.append(pause.mean())
+        pause_error += error_energy[pause].sum()
+        all_error += error_energy.sum()
+        gains.append(10 * np.log10(error_energy.sum() / error_energy[~pause].sum()))
+    return float(np.mean(pause_time)), float(pause_error / all_error), float(np.mean(gains))
+
+
 def synthetic_test_pairs():
     import tensorflow_datasets as tfds
 
@@ -135,6 +156,14 @@ def main():
                      for m in manifest if m["kind"] == kind and int(m["snr_db"]) == snr]
             print(f"  real {kind:9} {snr} dB: %.2f, %.2f" % distortion_and_leak(parts, pairs))
     print("  synthetic test split: %.2f, %.2f" % distortion_and_leak(parts, synthetic_test_pairs()))
+
+    print("pauses: share of the time, share of the SI-SNR error, SI-SNR gain if they held none")
+    real_pairs = [(read_audio(set_dir / "noisy" / m["file"], denoiser.sample_rate),
+                   read_audio(set_dir / "clean" / m["file"], denoiser.sample_rate))
+                  for m in manifest]
+    for name, pairs in (("real set", real_pairs), ("synthetic test split", synthetic_test_pairs())):
+        shares = pause_split((denoiser(mixture)[0], speech) for mixture, speech in pairs)
+        print(f"  {name}: %.3f, %.3f, %+.2f dB" % shares)
 
 
 if __name__ == "__main__":

@@ -1,7 +1,8 @@
 """tasnet-jax against Asteroid's ConvTasNet: inference, training and memory, as ratios.
 
     python benchmarks/versus_asteroid.py [--cases paper small paper-causal small-causal]
-        [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5] [--malloc keep|default]
+        [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5]
+        [--malloc default|hugepages|keep]
         [--train-batch 4]
 
 For each case both implementations get the same config, the same weights
@@ -21,10 +22,11 @@ faults per timed call (getrusage). Also printed: the machine's
 matmul GFLOP/s (4096 x 4096 float32, the best of JAX and torch) and what
 fraction of it each run achieves, counting the model's multiply-adds from its
 config (training as 3x the forward pass). Median of --repeats calls after one
-warm-up call. `--malloc keep` tunes glibc's malloc in every worker,
-Asteroid's included, as tasnet-jax's entry points do when asked
-(`tasnet_jax/host_memory.py`: faster, more memory); `--malloc default` (the
-default) leaves it alone. Needs the
+warm-up call. `--malloc` sets glibc's malloc up in every worker, Asteroid's
+included (`tasnet_jax/host_memory.py`): `hugepages` asks for transparent huge
+pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), as tasnet-jax's entry points do
+by default; `keep` keeps freed memory, as they do when asked (faster, more
+memory); `default` (the default) leaves it alone. Needs the
 torch extra and Asteroid (`make test` sets up .venv).
 """
 import argparse
@@ -214,9 +216,14 @@ def worker_matmul(repeats: int) -> dict:
 # --- The parent: one subprocess per measurement, then the table ----------------------------
 
 def _measure(malloc: str, *args) -> dict:
+    from tasnet_jax.host_memory import HUGE_PAGES_TUNABLE
+
+    env = dict(os.environ)
+    if malloc == "hugepages":
+        env["GLIBC_TUNABLES"] = HUGE_PAGES_TUNABLE
     done = subprocess.run([sys.executable, __file__, "--malloc", malloc,
                            "--train-batch", str(TRAIN["batch"]), "--worker", *map(str, args)],
-                          capture_output=True, text=True)
+                          capture_output=True, text=True, env=env)
     if done.returncode:
         errors = [line for line in done.stderr.splitlines() if "Error" in line] or ["?"]
         return dict(error=errors[-1][:160])
@@ -232,9 +239,10 @@ def main():
                         help="tasnet-jax compute dtypes (bfloat16 for accelerators); "
                         "DTYPE-remat recomputes TCN blocks in the backward pass")
     parser.add_argument("--repeats", type=int, default=5)
-    parser.add_argument("--malloc", choices=("keep", "default"), default="default",
-                        help="keep: glibc keeps freed memory for reuse (tasnet_jax.host_memory), "
-                        "in both implementations' processes")
+    parser.add_argument("--malloc", choices=("default", "hugepages", "keep"), default="default",
+                        help="hugepages: glibc asks for transparent huge pages; keep: glibc keeps "
+                        "freed memory for reuse (tasnet_jax.host_memory); in both "
+                        "implementations' processes")
     parser.add_argument("--train-batch", type=int, default=TRAIN["batch"],
                         help="examples of 4 s in a training step")
     parser.add_argument("--worker", nargs="+", help=argparse.SUPPRESS)

@@ -217,8 +217,10 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv=None) -> int:
-    from tasnet_jax.host_memory import keep_freed_memory_if_asked
+    from tasnet_jax.host_memory import keep_freed_memory_if_asked, restart_with_huge_pages
 
+    if argv is None:  # the program itself, not a call from Python
+        restart_with_huge_pages()
     args = _parser().parse_args(argv)
     keep_freed_memory_if_asked()  # before JAX starts its threads
     from tasnet_jax.compile_cache import enable_from_env

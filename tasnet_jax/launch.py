@@ -17,6 +17,9 @@ from ml_collections import config_flags
 
 def launch(get_config):
     """Parse flags for an experiment whose config comes from `get_config()`, then train."""
+    from tasnet_jax.host_memory import restart_with_huge_pages
+
+    restart_with_huge_pages()
     flags.DEFINE_string("workdir", None, "checkpoints, history and summary go here; "
                         "running again with the same workdir resumes", required=True)
     config_flags.DEFINE_config_dict("config", get_config())

@@ -19,6 +19,10 @@ os.environ.setdefault("TASNET_JAX_COMPILE_CACHE", tempfile.mkdtemp(prefix="tasne
 from tasnet_jax.host_memory import keep_freed_memory  # noqa: E402
 
 keep_freed_memory()
+# The experiments and the CLI the tests start as programs would restart
+# themselves once to ask glibc for huge pages, importing TensorFlow and JAX
+# twice; tests that check that restart ask for it.
+os.environ.setdefault("TASNET_JAX_HUGE_PAGES", "0")
 
 BENCHMARKS = Path(__file__).resolve().parent.parent / "benchmarks"
 

@@ -38,10 +38,13 @@ def data_dir(tiny_builder):
     return str(Path(tiny_builder.data_dir).parents[1])  # .../tiny_noisy_speech/1.0.0 -> root
 
 
-def _launch(workdir, data_dir, kill_at=None):
+def _launch(workdir, data_dir, kill_at=None, huge_pages=False):
     """The quickstart with the tiny model; `kill_at`: where it SIGKILLs itself
-    (tasnet_jax.faults)."""
+    (tasnet_jax.faults); `huge_pages`: restarting itself as a user's launch does
+    (tasnet_jax/host_memory.py; conftest.py turns that off for the others)."""
     env = dict(os.environ, JAX_PLATFORMS="cpu")
+    if huge_pages:
+        env["TASNET_JAX_HUGE_PAGES"] = "1"
     env.pop(faults.ENV, None)
     if kill_at:
         env[faults.ENV] = kill_at
@@ -69,7 +72,7 @@ def _final_state(workdir):
 @pytest.fixture(scope="module")
 def uninterrupted(tmp_path_factory, data_dir):
     workdir = tmp_path_factory.mktemp("unbroken")
-    run = _launch(workdir, data_dir)
+    run = _launch(workdir, data_dir, huge_pages=True)
     output, _ = run.communicate(timeout=600)
     assert run.returncode == 0, output
     return workdir, output
