@@ -63,11 +63,13 @@ def _glibc():
 
 
 def _glibc_version() -> tuple[int, ...] | None:
-    libc = _glibc()
-    if libc is None:
+    """(2, 36) for glibc 2.36; None for another C library. (os.confstr, not
+    ctypes: finding libc through ctypes runs ldconfig.)"""
+    try:
+        name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
+    except (AttributeError, ValueError, OSError):
         return None
-    libc.gnu_get_libc_version.restype = ctypes.c_char_p
-    return tuple(int(part) for part in libc.gnu_get_libc_version().decode().split(".")[:2])
+    return tuple(int(part) for part in version.split(".")[:2]) if name == "glibc" else None
 
 
 def _jax_runs_on_cpu(environ) -> bool:

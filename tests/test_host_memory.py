@@ -128,3 +128,11 @@ def _thp_setting() -> str:
         return host_memory.THP_SETTING.read_text()
     except OSError:
         return ""
+
+
+def test_glibc_version_agrees_with_the_platform_module():
+    import platform
+
+    library, version = platform.libc_ver()
+    expected = tuple(int(p) for p in version.split(".")[:2]) if library == "glibc" else None
+    assert host_memory._glibc_version() == expected
