@@ -5,8 +5,8 @@
 
 The same data and augmentations as the quickstart (tiny_noisy_speech 2.0,
 1-3 noises, rooms, microphones, voices, speed, clipping) and the quickstart's
-2 ms encoder hop, with a model of 1.73M parameters (N=256, L=32, S=16, B=128,
-H=256, Sc=128, P=3, X=8, R=2: receptive field 1.0 s) on 2 s segments, batch
+2 ms encoder windows at a 1 ms hop, with a model of 1.73M parameters (N=256,
+L=32, S=16, B=128, H=256, Sc=128, P=3, X=8, R=2: receptive field 1.0 s) on 2 s segments, batch
 8, 4,000 steps with validation every 250 and the plateau schedule, the rate
 decaying over the last 1,200. On the 2-core CPU a step takes 1.7-2 s
 (RESULTS.md), about 2 h 10 min in all; a GPU takes minutes (raise
