@@ -149,19 +149,19 @@ def main():
     parts = mask_parts(denoiser)
     with open(set_dir / "manifest.csv", newline="") as f:
         manifest = list(csv.DictReader(f))
-    for kind in real_recordings.NOISE:
-        for snr in real_recordings.SNRS_DB:
-            pairs = [(read_audio(set_dir / "noisy" / m["file"], denoiser.sample_rate),
-                      read_audio(set_dir / "clean" / m["file"], denoiser.sample_rate))
-                     for m in manifest if m["kind"] == kind and int(m["snr_db"]) == snr]
-            print(f"  real {kind:9} {snr} dB: %.2f, %.2f" % distortion_and_leak(parts, pairs))
-    print("  synthetic test split: %.2f, %.2f" % distortion_and_leak(parts, synthetic_test_pairs()))
-
-    print("pauses: share of the time, share of the SI-SNR error, SI-SNR gain if they held none")
     real_pairs = [(read_audio(set_dir / "noisy" / m["file"], denoiser.sample_rate),
                    read_audio(set_dir / "clean" / m["file"], denoiser.sample_rate))
                   for m in manifest]
-    for name, pairs in (("real set", real_pairs), ("synthetic test split", synthetic_test_pairs())):
+    for kind in real_recordings.NOISE:
+        for snr in real_recordings.SNRS_DB:
+            pairs = [pair for pair, m in zip(real_pairs, manifest)
+                     if m["kind"] == kind and int(m["snr_db"]) == snr]
+            print(f"  real {kind:9} {snr} dB: %.2f, %.2f" % distortion_and_leak(parts, pairs))
+    synthetic_pairs = synthetic_test_pairs()
+    print("  synthetic test split: %.2f, %.2f" % distortion_and_leak(parts, synthetic_pairs))
+
+    print("pauses: share of the time, share of the SI-SNR error, SI-SNR gain if they held none")
+    for name, pairs in (("real set", real_pairs), ("synthetic test split", synthetic_pairs)):
         shares = pause_split((denoiser(mixture)[0], speech) for mixture, speech in pairs)
         print(f"  {name}: %.3f, %.3f, %+.2f dB" % shares)
 

@@ -52,19 +52,8 @@ HUGE_PAGES_TUNABLE = "glibc.malloc.hugetlb=1"
 THP_SETTING = Path("/sys/kernel/mm/transparent_hugepage/enabled")
 
 
-def _glibc():
-    """The C library if it is glibc (whose mallopt numbers these are), else None
-    (macOS, musl)."""
-    try:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
-    except OSError:
-        return None
-    return libc if hasattr(libc, "gnu_get_libc_version") else None
-
-
 def _glibc_version() -> tuple[int, ...] | None:
-    """(2, 36) for glibc 2.36; None for another C library. (os.confstr, not
-    ctypes: finding libc through ctypes runs ldconfig.)"""
+    """(2, 36) for glibc 2.36; None for another C library (macOS, musl)."""
     try:
         name, version = os.confstr("CS_GNU_LIBC_VERSION").split()
     except (AttributeError, ValueError, OSError):
@@ -129,10 +118,12 @@ def keep_freed_memory() -> bool:
     """Tune glibc malloc as above; True if it was done. Call it before the
     first JAX computation: threads that already hold an arena keep it.
     Without glibc (macOS, musl) this does nothing."""
-    libc = _glibc()
-    if libc is None:
+    if _glibc_version() is None:  # mallopt's numbers are glibc's
         return False
-    mallopt = libc.mallopt
+    try:
+        mallopt = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6").mallopt
+    except (OSError, AttributeError):
+        return False
     mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
     return all([mallopt(_M_ARENA_MAX, 1), mallopt(_M_MMAP_MAX, 0),
                 mallopt(_M_TRIM_THRESHOLD, -1)])
