@@ -28,8 +28,8 @@ times in memory; tcmalloc (LD_PRELOAD) is the other way to the same speed.
 What the entry points do by default costs no memory: they ask glibc (2.35 and
 later) for transparent huge pages on its mmapped blocks, the tunable
 glibc.malloc.hugetlb=1. The buffer is still mapped afresh every call, but in
-2 MiB pages: 512 times fewer faults (the small training step 1.33 s -> 1.0-1.1 s
-on 2 cores, benchmarks/RESULTS.md). Tunables are read when a process starts, so
+2 MiB pages: 512 times fewer faults (the small training step 1.32-1.36 s ->
+0.97-1.09 s on 2 cores in benchmarks/versus_asteroid.py, RESULTS.md). Tunables are read when a process starts, so
 the entry points restart themselves once with GLIBC_TUNABLES set
 (`restart_with_huge_pages`), which costs the experiments a second import of
 TensorFlow and JAX (5-6 s); TASNET_JAX_HUGE_PAGES=0 turns that off. It does
