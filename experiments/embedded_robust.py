@@ -19,8 +19,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from experiments import quickstart  # noqa: E402
+from tasnet_jax.configs import ConvTasNetConfig  # noqa: E402
 from tasnet_jax.launch import launch  # noqa: E402
-from tasnet_jax.model import ConvTasNetConfig  # noqa: E402
 
 
 def get_config():

@@ -14,8 +14,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tasnet_jax.configs import default_config  # noqa: E402
 from tasnet_jax.launch import launch  # noqa: E402
-from tasnet_jax.train import default_config  # noqa: E402
 
 
 def get_config():

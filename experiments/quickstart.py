@@ -21,9 +21,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from tasnet_jax.configs import default_config, small_config  # noqa: E402
 from tasnet_jax.launch import launch  # noqa: E402
-from tasnet_jax.model import small_config  # noqa: E402
-from tasnet_jax.train import default_config  # noqa: E402
 
 
 # Augmentations that carry a model from synthetic speech to real recordings.

@@ -21,7 +21,6 @@ k * S output samples that no later frame changes. The depthwise convolutions'
 past inputs, the cumulative norms' running sums and the decoder's pending
 overlap are carried over in that collection.
 """
-import dataclasses
 import functools
 import math
 
@@ -29,112 +28,17 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from tasnet_jax.norms import (CAUSAL_NORMS, NORMS, STREAM, NormGain, is_streaming, make_norm,
-                              prelu_global_norm)
+from tasnet_jax.configs import SIZES, ConvTasNetConfig, paper_config, small_config  # noqa: F401 re-exported
+from tasnet_jax.norms import STREAM, NormGain, is_streaming, make_norm, prelu_global_norm
 
-COMPUTE_DTYPES = ("float32", "bfloat16")
-ENCODER_ACTIVATIONS = {"linear": lambda x: x, "relu": nn.relu}
+ENCODER_FUNCTIONS = {"linear": lambda x: x, "relu": nn.relu}
 # Softmax normalizes across sources: scores are [batch, frames, n_src, N].
-MASK_ACTIVATIONS = {
+MASK_FUNCTIONS = {
     "sigmoid": nn.sigmoid,
     "relu": nn.relu,
     "softmax": lambda scores: nn.softmax(scores, axis=2),
     "linear": lambda x: x,
 }
-
-
-@dataclasses.dataclass(frozen=True)
-class ConvTasNetConfig:
-    """Hyper-parameters; the defaults are the paper's best non-causal model.
-
-    Paper letters in brackets. `norm` is one of `norms.NORMS`; a causal model
-    needs a causal norm ("cumulative", "channel" or "batch").
-    """
-
-    n_src: int = 2  # sources out: [speech, noise] for denoising
-    n_filters: int = 512  # N
-    filter_length: int = 16  # L, in samples
-    stride: int = 8  # hop between frames, L/2 in the paper
-    bottleneck_channels: int = 128  # B
-    hidden_channels: int = 512  # H
-    skip_channels: int = 128  # Sc; 0 sends the residual path to the masks
-    kernel_size: int = 3  # P
-    blocks_per_repeat: int = 8  # X; block x has dilation 2**x
-    repeats: int = 3  # R
-    norm: str = "global"
-    causal: bool = False
-    encoder_activation: str = "linear"
-    mask_activation: str = "sigmoid"
-    sample_rate: int = 16000  # of the audio the model is trained on
-    # The separator's matmuls and convolutions; "bfloat16" for speed on
-    # accelerators. Parameters, norm statistics, encoder, decoder and output
-    # stay float32.
-    compute_dtype: str = "float32"
-    # Recompute each TCN block's activations in the backward pass instead of
-    # keeping them, for one more forward pass of compute; outputs and
-    # gradients are unchanged. What memory it saves is up to XLA's scheduler:
-    # on XLA:CPU the paper model's training buffers shrank by 1% (gLN) and 0%
-    # (cLN) (benchmarks/RESULTS.md); not yet measured on a GPU.
-    remat: bool = False
-
-    def __post_init__(self):
-        for field in ("n_src", "n_filters", "filter_length", "stride", "bottleneck_channels",
-                      "hidden_channels", "kernel_size", "blocks_per_repeat", "repeats",
-                      "sample_rate"):
-            value = getattr(self, field)
-            if not isinstance(value, int) or value < 1:
-                raise ValueError(f"ConvTasNetConfig.{field} must be a positive int, got {value!r}")
-        if not isinstance(self.skip_channels, int) or self.skip_channels < 0:
-            raise ValueError(
-                f"ConvTasNetConfig.skip_channels must be an int >= 0, got {self.skip_channels!r}")
-        if self.stride > self.filter_length:
-            raise ValueError(f"ConvTasNetConfig.stride={self.stride} is larger than "
-                             f"filter_length={self.filter_length}: samples would be skipped")
-        if self.norm not in NORMS:
-            raise ValueError(f"ConvTasNetConfig.norm={self.norm!r}; choose one of {NORMS}")
-        if self.causal and self.norm not in CAUSAL_NORMS:
-            raise ValueError(f"ConvTasNetConfig.norm={self.norm!r} looks at the future; a causal "
-                             f"model needs one of {CAUSAL_NORMS}")
-        if not self.causal and self.kernel_size % 2 == 0:
-            raise ValueError(f"ConvTasNetConfig.kernel_size={self.kernel_size}: a non-causal model "
-                             "pads symmetrically and needs an odd kernel size")
-        if self.encoder_activation not in ENCODER_ACTIVATIONS:
-            raise ValueError(f"ConvTasNetConfig.encoder_activation={self.encoder_activation!r}; "
-                             f"choose one of {tuple(ENCODER_ACTIVATIONS)}")
-        if not isinstance(self.remat, bool):
-            raise ValueError(f"ConvTasNetConfig.remat must be True or False, got {self.remat!r}")
-        if self.compute_dtype not in COMPUTE_DTYPES:
-            raise ValueError(f"ConvTasNetConfig.compute_dtype={self.compute_dtype!r}; choose one "
-                             f"of {COMPUTE_DTYPES}")
-        if self.mask_activation not in MASK_ACTIVATIONS:
-            raise ValueError(f"ConvTasNetConfig.mask_activation={self.mask_activation!r}; "
-                             f"choose one of {tuple(MASK_ACTIVATIONS)}")
-
-    @property
-    def receptive_field(self) -> int:
-        """Input samples that can influence one output sample."""
-        frames = 1 + self.repeats * sum(
-            (self.kernel_size - 1) * 2**x for x in range(self.blocks_per_repeat))
-        return (frames - 1) * self.stride + self.filter_length
-
-    @property
-    def context(self) -> tuple[int, int]:
-        """(past, future): how many input samples before and after an output
-        sample can influence it, through the TCN's span and the frames' overlap."""
-        span = self.repeats * sum((self.kernel_size - 1) * 2**x
-                                  for x in range(self.blocks_per_repeat))
-        past_frames = span if self.causal else span // 2
-        reach = self.filter_length - 1
-        return past_frames * self.stride + reach, (span - past_frames) * self.stride + reach
-
-
-# Size variants. The small one is the CPU benchmark's (N=128, B=64, H=128,
-# Sc=64, X=6, R=2): about 1/25 of the paper model's compute.
-paper_config = ConvTasNetConfig
-small_config = functools.partial(
-    ConvTasNetConfig, n_filters=128, bottleneck_channels=64, hidden_channels=128,
-    skip_channels=64, blocks_per_repeat=6, repeats=2)
-SIZES = {"paper": paper_config, "small": small_config}
 
 
 def frame(wav: jnp.ndarray, length: int, stride: int) -> jnp.ndarray:
@@ -379,7 +283,7 @@ class Separator(nn.Module):
         scores = pointwise(nn.Dense(cfg.n_src * cfg.n_filters, dtype=cfg.compute_dtype,
                                     name="mask"), h)
         scores = scores.reshape(*scores.shape[:2], cfg.n_src, cfg.n_filters)
-        masks = MASK_ACTIVATIONS[cfg.mask_activation](scores)
+        masks = MASK_FUNCTIONS[cfg.mask_activation](scores)
         return jnp.moveaxis(masks, 2, 1)
 
 
@@ -402,7 +306,7 @@ class ConvTasNet(nn.Module):
             raise ValueError(f"input has {wav.shape[-1]} samples; the model needs at least "
                              f"filter_length={cfg.filter_length}")
         features = Encoder(cfg.n_filters, cfg.filter_length, cfg.stride, name="encoder")(wav)
-        features = ENCODER_ACTIVATIONS[cfg.encoder_activation](features)
+        features = ENCODER_FUNCTIONS[cfg.encoder_activation](features)
         mask = None
         if length is not None:  # a frame is real if it ends within the example
             ends = jnp.arange(features.shape[1]) * cfg.stride + cfg.filter_length

@@ -20,9 +20,10 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
+from tasnet_jax.configs import NORMS
+
 EPS = 1e-8  # Asteroid's epsilon; matching it keeps converted models exact.
 
-CAUSAL_NORMS = ("cumulative", "channel", "batch")
 STREAM = "stream"  # the variable collection of a streaming model's state
 
 
@@ -224,7 +225,6 @@ _LAYER_NORMS = {
     "cumulative": CumulativeLayerNorm,
     "channel": ChannelLayerNorm,
 }
-NORMS = (*_LAYER_NORMS, "batch")
 
 
 def make_norm(kind: str, train: bool, name: str) -> nn.Module:

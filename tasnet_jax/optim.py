@@ -12,46 +12,16 @@ import dataclasses
 import jax.numpy as jnp
 import optax
 
-OPTIMIZERS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd}
+from tasnet_jax.configs import OptimConfig
 
+OPTIMIZER_FUNCTIONS = {"adam": optax.adam, "adamw": optax.adamw, "sgd": optax.sgd}
 
-@dataclasses.dataclass(frozen=True)
-class OptimConfig:
-    name: str = "adam"  # one of OPTIMIZERS
-    learning_rate: float = 1e-3
-    clip_norm: float = 5.0  # global gradient norm; 0 turns clipping off
-    plateau_patience: int = 3  # evaluations without improvement before the rate drops
-    plateau_factor: float = 0.5
-    min_learning_rate: float = 1e-8
-    early_stop_patience: int = 10  # evaluations without improvement before training stops
-    # A short run gains from ending at a low rate: after `decay_begin_step`
-    # updates, every update is scaled down linearly to 0 over `decay_steps`
-    # (0: no decay, the paper's schedule alone).
-    decay_begin_step: int = 0
-    decay_steps: int = 0
-
-    def __post_init__(self):
-        if self.name not in OPTIMIZERS:
-            raise ValueError(f"OptimConfig.name={self.name!r}; choose one of {tuple(OPTIMIZERS)}")
-        if self.learning_rate <= 0:
-            raise ValueError(f"OptimConfig.learning_rate must be > 0, got {self.learning_rate}")
-        if self.clip_norm < 0:
-            raise ValueError(f"OptimConfig.clip_norm must be >= 0, got {self.clip_norm}")
-        if not 0 < self.plateau_factor < 1:
-            raise ValueError(f"OptimConfig.plateau_factor must lie in (0, 1), got "
-                             f"{self.plateau_factor}")
-        for name in ("decay_begin_step", "decay_steps"):
-            if getattr(self, name) < 0:
-                raise ValueError(f"OptimConfig.{name} must be >= 0, got {getattr(self, name)}")
-        for name in ("plateau_patience", "early_stop_patience"):
-            if getattr(self, name) < 1:
-                raise ValueError(f"OptimConfig.{name} must be >= 1, got {getattr(self, name)}")
 
 
 def make_optimizer(config: OptimConfig, one_vector: bool = True) -> optax.GradientTransformation:
     """`one_vector=False`: the state per parameter array, as tasnet-jax laid it
     out until 2026-11-27 (for benchmarks/startup.py's comparison)."""
-    optimizer = optax.inject_hyperparams(OPTIMIZERS[config.name])(
+    optimizer = optax.inject_hyperparams(OPTIMIZER_FUNCTIONS[config.name])(
         learning_rate=config.learning_rate)
     if config.decay_steps:
         # Its own step count (in the optimizer state, so checkpoints carry it);

@@ -13,17 +13,16 @@ from pathlib import Path
 
 import jax
 import jax.numpy as jnp
-import ml_collections
 import numpy as np
 import soundfile as sf
 import tensorflow_datasets as tfds
-from ml_collections import config_dict
 from tqdm import tqdm
 
 from data_pipelines.pipeline import MixingConfig, train_dataset
 from data_pipelines.prepare import prepare
 from tasnet_jax import faults
 from tasnet_jax.checkpoints import BEST_METRIC, Checkpoints
+from tasnet_jax.configs import default_config  # noqa: F401 (re-exported)
 from tasnet_jax.evaluate import eval_batches, evaluate, examples, make_eval_step
 from tasnet_jax.losses import neg_si_snr
 from tasnet_jax.metrics import summarize, utterance_metrics
@@ -32,39 +31,6 @@ from tasnet_jax.optim import OptimConfig, Plateau, learning_rate, make_optimizer
 from tasnet_jax.parallel import global_batch, make_mesh
 from tasnet_jax.reporting import Reporter
 from tasnet_jax.step import create_train_state, jit_train_step
-
-def default_config() -> ml_collections.ConfigDict:
-    """Every key a run reads, with the paper's setup as values; experiments
-    (experiments/*.py) start here and change what they need."""
-    config = ml_collections.ConfigDict()
-    config.model = dataclasses.asdict(ConvTasNetConfig())
-    config.data = dict(
-        corpus="tiny_noisy_speech",  # a name in data_pipelines.prepare.BUILDERS
-        data_dir=config_dict.placeholder(str),  # tfds's default when None
-        manual_dir=config_dict.placeholder(str),  # the downloaded corpus, if it needs one
-        builder_config=config_dict.placeholder(str),  # e.g. "48k"; the builder's default if None
-        train_split="train", validation_split="validation", test_split="test",
-        # More corpora to train on beside `corpus` (validation and test stay on it): a
-        # tuple of dicts with keys corpus, speech and noise (weights against corpus's 1:
-        # the share of speech and of noise clips drawn from it), and optionally
-        # manual_dir, data_dir, builder_config, split (default "train").
-        extra=())
-    config.mixing = dataclasses.asdict(MixingConfig())
-    config.optim = dataclasses.asdict(OptimConfig())
-    config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple))
-    config.global_batch_size = 8
-    config.seed = 0
-    config.num_steps = 100_000
-    config.log_every_steps = 50
-    config.eval_every_steps = 2_000  # the "epoch" of the plateau schedule
-    config.checkpoint_every_steps = 500
-    config.keep_best = 3
-    config.max_skipped_in_a_row = 20
-    # Fine-tuning: start from this model's parameters (a run's workdir or checkpoints/,
-    # an Asteroid file, a Hub id), with its model config and a fresh optimizer.
-    config.init_from = config_dict.placeholder(str)
-    return config
-
 
 # How a model computes, not what it is: these may differ from an init_from source's.
 COMPUTE_FIELDS = ("compute_dtype", "remat")

@@ -1,5 +1,7 @@
 """Every experiment's config names real fields with accepted values."""
 import importlib.util
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -25,3 +27,17 @@ def test_robust_experiments_turn_every_augmentation_on():
     assert mixing.max_noises > 1
     assert all(getattr(mixing, f) > 0 for f in ("speed_prob", "reverb_prob", "noise_reverb_prob",
                                                  "channel_prob", "lowpass_prob", "clip_prob"))
+
+
+def test_experiment_files_import_neither_tensorflow_nor_jax():
+    # launch() restarts the process for huge pages (host_memory); what the file
+    # imported before that restart is paid for twice.
+    script = ("import runpy, sys\n"
+              "for path in sys.argv[1:]:\n"
+              "    runpy.run_path(path, run_name='not_main')['get_config']()\n"
+              "heavy = sorted({'tensorflow', 'jax', 'flax', 'optax', 'torch'} & set(sys.modules))\n"
+              "print(','.join(heavy))\n")
+    done = subprocess.run([sys.executable, "-c", script, *map(str, EXPERIMENTS)],
+                          capture_output=True, text=True, check=True,
+                          cwd=EXPERIMENTS[0].parent.parent)
+    assert done.stdout.strip() == ""

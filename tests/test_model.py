@@ -187,6 +187,19 @@ def test_bad_config_values_name_the_field(change, message):
         ConvTasNetConfig(**change)
 
 
+def test_every_name_a_config_accepts_has_a_function():
+    # The names live in configs.py (cheap to import), the functions here and in
+    # norms.py and optim.py.
+    from tasnet_jax import configs, model, optim
+    from tasnet_jax.norms import make_norm
+
+    assert set(model.MASK_FUNCTIONS) == set(configs.MASK_ACTIVATIONS)
+    assert set(model.ENCODER_FUNCTIONS) == set(configs.ENCODER_ACTIVATIONS)
+    assert set(optim.OPTIMIZER_FUNCTIONS) == set(configs.OPTIMIZERS)
+    for norm in configs.NORMS:
+        make_norm(norm, train=True, name="norm")
+
+
 def test_receptive_field_of_the_paper_config():
     # 1 + 3 * (2 + 4 + ... + 256) = 1531 frames at hop 8, plus one window.
     assert ConvTasNetConfig().receptive_field == 1530 * 8 + 16
