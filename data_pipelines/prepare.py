@@ -13,6 +13,7 @@ from pathlib import Path
 import tensorflow_datasets as tfds
 
 from data_pipelines.dns_challenge import DnsChallenge
+from data_pipelines.game_voices import GameVoices
 from data_pipelines.librimix import Librimix
 from data_pipelines.noisy_folders import NoisyFolders
 from data_pipelines.recorded_music import RecordedMusic
@@ -30,6 +31,7 @@ BUILDERS = {
     "recorded_voices": RecordedVoices,
     "recorded_noises": RecordedNoises,
     "recorded_music": RecordedMusic,
+    "game_voices": GameVoices,
 }
 
 

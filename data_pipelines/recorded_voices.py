@@ -118,12 +118,13 @@ def clips(root: Path, voice: Voice, rate: int):
                         else f"{path}: {err}")
 
 
-def utterances(name: str, voice: Voice, root: Path, rate: int):
-    """(file_id, speaker, samples) of each utterance the voice's clips make;
-    the clips left over at the end, too few for one, are dropped."""
+def utterances(name: str, clips, rate: int):
+    """(file_id, samples) of each utterance that `clips` (trimmed, at `rate`)
+    make, joined in their order with pauses drawn from a generator seeded by
+    `name`; the clips left over at the end, too few for one, are dropped."""
     rng = np.random.default_rng(zlib.crc32(name.encode()))
     parts, length, count = [], 0, 0
-    for clip in clips(root, voice, rate):
+    for clip in clips:
         if parts:
             pause = np.zeros(int(rng.uniform(*PAUSE_SECONDS) * rate), np.float32)
             parts.append(pause)
@@ -133,7 +134,7 @@ def utterances(name: str, voice: Voice, root: Path, rate: int):
         if length >= UTTERANCE_SECONDS * rate:
             speech = np.concatenate(parts)
             speech *= 10 ** (LEVEL_DBFS / 20) / np.sqrt(np.mean(speech.astype(np.float64) ** 2))
-            yield f"{name}_{count:04d}", voice.speaker, speech
+            yield f"{name}_{count:04d}", speech
             parts, length, count = [], 0, count + 1
 
 
@@ -150,9 +151,9 @@ class RecordedVoices(debian_packages.PackagedCorpus):
                 log.warning("recorded_voices: %s left out: %s is not unpacked under %s", name,
                             voice.package, root)
                 continue
-            for file_id, speaker, speech in utterances(name, voice, root, rate):
+            for file_id, speech in utterances(name, clips(root, voice, rate), rate):
                 kept += 1
-                yield file_id, example(speech, speech, speaker, file_id)
+                yield file_id, example(speech, speech, voice.speaker, file_id)
         if not kept:
             raise AudioError(f"recorded_voices: no voice under {root} makes an utterance; "
                              "run python -m data_pipelines.recorded_voices on its folder")
