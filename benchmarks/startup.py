@@ -67,7 +67,6 @@ print("TIMES", json.dumps(times))
 CONFIGS = {
     "small": "small_config(filter_length=32, stride=16, blocks_per_repeat=7)",  # the quickstart's
     "paper": "ConvTasNetConfig()",
-    "paper-scan": "ConvTasNetConfig(scan_repeats=True)",  # the repeats as one jax.lax.scan
 }
 
 

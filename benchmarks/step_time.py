@@ -1,7 +1,7 @@
 """Median time of the small model's training step or inference, one process.
 
     .venv/bin/python benchmarks/step_time.py train|infer [--repeats 10] [--keep-freed-memory]
-        [--remat all|POLICY] [--scan-repeats]
+        [--remat all|POLICY]
 
 For before/after comparisons of model code on a noisy machine: run it in
 fresh processes, alternating the two versions (`git stash`), and compare the
@@ -11,8 +11,7 @@ input; the small config (`model.small_config`). glibc's default malloc unless
 --keep-freed-memory (tasnet_jax/host_memory.py). `--remat` recomputes the TCN
 blocks in the backward pass (`ConvTasNetConfig.remat`), saving nothing
 (`all`) or what one of `jax.checkpoint_policies` names (e.g. dots_saveable);
-the compiled step's temporary buffer size is printed too. `--scan-repeats`
-runs the repeats as one jax.lax.scan (`ConvTasNetConfig.scan_repeats`).
+the compiled step's temporary buffer size is printed too.
 """
 import argparse
 import time
@@ -26,7 +25,6 @@ def main():
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--keep-freed-memory", action="store_true")
     parser.add_argument("--remat", help="all, or a jax.checkpoint_policies name")
-    parser.add_argument("--scan-repeats", action="store_true")
     args = parser.parse_args()
     if args.keep_freed_memory:
         from tasnet_jax.host_memory import keep_freed_memory
@@ -48,8 +46,7 @@ def main():
     from tasnet_jax.parallel import make_mesh
     from tasnet_jax.step import create_train_state, jit_train_step
 
-    config = dataclasses.replace(small_config(), remat=args.remat is not None,
-                                 scan_repeats=args.scan_repeats)
+    config = dataclasses.replace(small_config(), remat=args.remat is not None)
     model = ConvTasNet(config)
     rng = np.random.default_rng(0)
     if args.task == "infer":

@@ -55,11 +55,6 @@ class ConvTasNetConfig:
     # on XLA:CPU the paper model's training buffers shrank by 1% (gLN) and 0%
     # (cLN) (benchmarks/RESULTS.md); not yet measured on a GPU.
     remat: bool = False
-    # Run the R repeats as one compiled repeat applied R times (jax.lax.scan)
-    # instead of R * X blocks written out: the same outputs and parameters, a
-    # third of the graph for XLA to compile (the paper's R=3). Unless batch
-    # norm or a stream needs the blocks written out.
-    scan_repeats: bool = False
 
     def __post_init__(self):
         for field in ("n_src", "n_filters", "filter_length", "stride", "bottleneck_channels",
@@ -85,10 +80,8 @@ class ConvTasNetConfig:
         if self.encoder_activation not in ENCODER_ACTIVATIONS:
             raise ValueError(f"ConvTasNetConfig.encoder_activation={self.encoder_activation!r}; "
                              f"choose one of {ENCODER_ACTIVATIONS}")
-        for field in ("remat", "scan_repeats"):
-            if not isinstance(getattr(self, field), bool):
-                raise ValueError(f"ConvTasNetConfig.{field} must be True or False, got "
-                                 f"{getattr(self, field)!r}")
+        if not isinstance(self.remat, bool):
+            raise ValueError(f"ConvTasNetConfig.remat must be True or False, got {self.remat!r}")
         if self.compute_dtype not in COMPUTE_DTYPES:
             raise ValueError(f"ConvTasNetConfig.compute_dtype={self.compute_dtype!r}; choose one "
                              f"of {COMPUTE_DTYPES}")

@@ -269,18 +269,15 @@ class Separator(nn.Module):
         x = make_norm(cfg.norm, train, name="bottleneck_norm")(features, mask=mask)
         x = pointwise(nn.Dense(cfg.bottleneck_channels, dtype=cfg.compute_dtype,
                                name="bottleneck"), x)
-        if self._can_scan():
-            x, skip_sum = self._scanned_blocks(x, mask, train)
-        else:
-            skip_sum = 0.0
-            # `train` (argument 3, after self, x and mask) decides the graph: static.
-            block = nn.remat(TCNBlock, static_argnums=(3,)) if cfg.remat else TCNBlock
-            for i in range(cfg.repeats * cfg.blocks_per_repeat):
-                dilation = 2 ** (i % cfg.blocks_per_repeat)
-                residual, skip = block(cfg, dilation, name=f"block_{i}")(x, mask, train)
-                x = x + residual
-                if skip is not None:
-                    skip_sum = skip_sum + skip
+        skip_sum = 0.0
+        # `train` (argument 3, after self, x and mask) decides the graph: static.
+        block = nn.remat(TCNBlock, static_argnums=(3,)) if cfg.remat else TCNBlock
+        for i in range(cfg.repeats * cfg.blocks_per_repeat):
+            dilation = 2 ** (i % cfg.blocks_per_repeat)
+            residual, skip = block(cfg, dilation, name=f"block_{i}")(x, mask, train)
+            x = x + residual
+            if skip is not None:
+                skip_sum = skip_sum + skip
         h = skip_sum if cfg.skip_channels else x
         h = nn.PReLU(negative_slope_init=0.25, name="mask_prelu")(h)
         scores = pointwise(nn.Dense(cfg.n_src * cfg.n_filters, dtype=cfg.compute_dtype,
@@ -288,43 +285,6 @@ class Separator(nn.Module):
         scores = scores.reshape(*scores.shape[:2], cfg.n_src, cfg.n_filters)
         masks = MASK_FUNCTIONS[cfg.mask_activation](scores)
         return jnp.moveaxis(masks, 2, 1)
-
-    def _can_scan(self) -> bool:
-        # Initialization creates the blocks' parameters by calling them; batch
-        # norm and streaming update collections a scan would have to carry.
-        cfg = self.config
-        return (cfg.scan_repeats and cfg.repeats > 1 and cfg.norm != "batch"
-                and not self.is_initializing() and not is_streaming(self))
-
-    def _scanned_blocks(self, x, mask, train):
-        """The blocks as one repeat applied R times (jax.lax.scan over the
-        repeats' parameters, stacked): XLA compiles X blocks instead of R * X.
-        The parameters stay stored per block, as the unrolled loop makes them."""
-        cfg = self.config
-        params = self.variables["params"]
-        per_repeat = [[params[f"block_{r * cfg.blocks_per_repeat + j}"]
-                       for j in range(cfg.blocks_per_repeat)] for r in range(cfg.repeats)]
-        stacked = jax.tree.map(lambda *leaves: jnp.stack(leaves), *per_repeat)
-
-        def block(block_params, x, dilation):
-            return TCNBlock(cfg, dilation, parent=None).apply({"params": block_params}, x,
-                                                               mask, train)
-
-        if cfg.remat:
-            block = jax.checkpoint(block, static_argnums=(2,))
-
-        def one_repeat(carry, repeat_params):
-            x, skip_sum = carry
-            for j, block_params in enumerate(repeat_params):
-                residual, skip = block(block_params, x, 2**j)
-                x = x + residual
-                if skip is not None:
-                    skip_sum = skip_sum + skip
-            return (x, skip_sum), None
-
-        skip_sum = jnp.zeros(x.shape[:-1] + (cfg.skip_channels,), x.dtype)
-        (x, skip_sum), _ = jax.lax.scan(one_repeat, (x, skip_sum), stacked)
-        return x, skip_sum
 
 
 class ConvTasNet(nn.Module):

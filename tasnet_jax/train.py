@@ -33,7 +33,7 @@ from tasnet_jax.reporting import Reporter
 from tasnet_jax.step import create_train_state, jit_train_step
 
 # How a model computes, not what it is: these may differ from an init_from source's.
-COMPUTE_FIELDS = ("compute_dtype", "remat", "scan_repeats")
+COMPUTE_FIELDS = ("compute_dtype", "remat")
 
 
 def model_from_source(config, given=()) -> None:
