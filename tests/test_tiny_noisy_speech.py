@@ -109,27 +109,3 @@ def test_music_is_tonal_and_changes_over_time():
     white = make_noise("white", 4 * RATE, np.random.default_rng(1))
     assert _peak_share(music, 400) > 5 * _peak_share(white, 400)
     assert np.ptp(_frame_db(music)) > 6  # notes start and decay
-
-
-def test_an_events_spectral_shape_passes_its_drawn_gains():
-    from data_pipelines.tiny_noisy_speech.synthetic_noise import _spectral_shape
-
-    n = 2 * RATE
-    shape = _spectral_shape(np.random.default_rng(3), n)
-    gains_db = np.random.default_rng(3).uniform(-30, 0, 12)  # the same draw, made here
-    points = np.geomspace(40.0, RATE / 2, 12)
-    bins = np.round(points * n / RATE).astype(int)  # within 0.25 Hz of each point
-    np.testing.assert_allclose(20 * np.log10(shape[bins]), gains_db, atol=0.2)
-    assert shape.max() <= 1.0 and shape.min() >= 10 ** (-30 / 20) - 1e-9
-
-
-def test_events_come_and_go_and_each_draw_sounds_different():
-    events = [make_noise("events", 4 * RATE, np.random.default_rng(s)) for s in range(8)]
-    assert all(np.ptp(_frame_db(e)) > 20 for e in events)  # onsets, decays, gaps
-
-    def centroid_hz(x):
-        power = np.abs(np.fft.rfft(x)) ** 2
-        return np.sum(power * np.fft.rfftfreq(x.size, 1 / RATE)) / power.sum()
-
-    centroids = [centroid_hz(e) for e in events]
-    assert max(centroids) - min(centroids) > 1000  # shapes drawn anew each time
