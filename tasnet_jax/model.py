@@ -28,7 +28,8 @@ import flax.linen as nn
 import jax
 import jax.numpy as jnp
 
-from tasnet_jax.configs import SIZES, ConvTasNetConfig, paper_config, small_config  # noqa: F401 re-exported
+# Re-exported: the configs live in configs.py, cheap to import.
+from tasnet_jax.configs import SIZES, ConvTasNetConfig, paper_config, small_config  # noqa: F401
 from tasnet_jax.norms import STREAM, NormGain, is_streaming, make_norm, prelu_global_norm
 
 ENCODER_FUNCTIONS = {"linear": lambda x: x, "relu": nn.relu}
