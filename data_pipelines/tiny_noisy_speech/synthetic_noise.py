@@ -18,8 +18,7 @@ import numpy as np
 
 RATE = 16000
 KINDS = ("white", "pink", "brown", "hum", "engine", "clicks", "siren", "babble", "tilted",
-         "whine", "knocks", "bursts", "music", "music",  # music twice: the richest kind
-         "spectra", "spectra")
+         "whine", "knocks", "bursts", "music", "music")  # music twice: the richest kind
 
 
 def _shaped(rng, n, exponent):
@@ -185,38 +184,6 @@ def _music(rng, n):
     return out[:n]
 
 
-def _envelope_db(rng, freqs):
-    """A random spectral envelope in dB over `freqs`: a smooth curve drawn at
-    16 log-spaced points (-30..0 dB), plus up to 30 narrow peaks (5-80 Hz wide,
-    6-30 dB above it), half the time at the harmonics of one pitch."""
-    points = np.geomspace(40.0, RATE / 2, 16)
-    db = np.interp(np.log(np.maximum(freqs, 40.0)), np.log(points), rng.uniform(-30, 0, 16))
-    count = rng.integers(0, 31)
-    if rng.random() < 0.5:
-        centres = rng.uniform(60, 1000) * np.arange(1, count + 1)
-    else:
-        centres = np.exp(rng.uniform(np.log(60), np.log(RATE / 2), count))
-    for centre in centres[centres < RATE / 2]:
-        width = np.exp(rng.uniform(np.log(5), np.log(80)))
-        db = db + rng.uniform(6, 30) * np.exp(-0.5 * ((freqs - centre) / width) ** 2)
-    return db
-
-
-def _spectra(rng, n):
-    """Gaussian noise through a random, detailed spectral envelope, half the
-    time fading into a second one over the clip: the long-term spectra of real
-    sounds (music, calls, machines) have narrow peaks that smooth coloured
-    noise lacks."""
-    spectrum = np.fft.rfft(rng.standard_normal(n))
-    freqs = np.fft.rfftfreq(n, 1 / RATE)
-    first = np.fft.irfft(spectrum * 10 ** (_envelope_db(rng, freqs) / 20), n)
-    if rng.random() < 0.5:
-        return first
-    second = np.fft.irfft(spectrum * 10 ** (_envelope_db(rng, freqs) / 20), n)
-    fade = np.linspace(0, 1, n)
-    return (1 - fade) * first / np.std(first) + fade * second / np.std(second)
-
-
 def _babble(rng, n, speech_pool):
     out = np.zeros(n)
     for index in rng.choice(len(speech_pool), size=min(5, len(speech_pool)), replace=False):
@@ -241,7 +208,6 @@ def make_noise(kind: str, n: int, rng: np.random.Generator, speech_pool=()) -> n
         "knocks": lambda: _knocks(rng, n),
         "bursts": lambda: _bursts(rng, n),
         "music": lambda: _music(rng, n),
-        "spectra": lambda: _spectra(rng, n),
     }
     if kind not in makers:
         raise ValueError(f"unknown noise kind {kind!r}; choose one of {KINDS}")
