@@ -29,3 +29,34 @@ def test_each_utterance_meets_four_kinds_at_each_snr_exactly(benchmark_script):
     # The same choices every time.
     again = list(script.pairs(speech, noises))
     assert all(np.array_equal(a[1], b[1]) for a, b in zip(made, again))
+
+
+def test_noise_transforms_keep_what_they_say_and_drop_the_rest(benchmark_script):
+    script = benchmark_script("domain_gap")
+    rate = script.RATE
+    t = np.arange(2 * rate) / rate
+    # A 1 kHz tone for the first second, then silence: a spectrum and a time course.
+    noise = np.where(t < 1, np.sin(2 * np.pi * 1000 * t), 0.0)
+    variants = script.noise_variants({"x/tone": noise.astype(np.float32)})
+
+    def halves_db(x):
+        first, second = np.mean(x[:rate] ** 2), np.mean(x[rate:] ** 2)
+        return 10 * np.log10(first / max(second, 1e-20))
+
+    def tone_share(x):
+        power = np.abs(np.fft.rfft(x)) ** 2
+        freqs = np.fft.rfftfreq(x.size, 1 / rate)
+        return power[np.abs(freqs - 1000) < 20].sum() / power.sum()
+
+    np.testing.assert_array_equal(variants["real"]["x/tone"], noise.astype(np.float32))
+    stationary = variants["stationary"]["x/tone"].astype(np.float64)
+    # Same magnitude spectrum (so the same power), spread evenly over time.
+    np.testing.assert_allclose(np.abs(np.fft.rfft(stationary))[1:],
+                               np.abs(np.fft.rfft(noise))[1:], rtol=1e-3, atol=1e-2)
+    assert abs(halves_db(stationary)) < 1 and tone_share(stationary) > 0.9
+    # The time course kept (to within a 32 ms frame, which smears the edge), the tone gone.
+    for name in ("flat", "envelope"):
+        x = variants[name]["x/tone"].astype(np.float64)
+        assert halves_db(x) > 15 and tone_share(x) < 0.05
+    again = script.noise_variants({"x/tone": noise.astype(np.float32)})
+    assert all(np.array_equal(again[k]["x/tone"], variants[k]["x/tone"]) for k in variants)
