@@ -1,7 +1,7 @@
 """Time to the first training step: import, init, compile, first step; cold and warm cache.
 
     .venv/bin/python benchmarks/startup.py [--configs small paper] [--batch 4] [--seconds 4]
-        [--per-parameter-optimizer]
+        [--per-parameter-optimizer] [--uncached]
 
 Each row is a fresh process (what a user's second launch is): the first with
 an empty compilation cache (tasnet_jax/compile_cache.py), the second reading
@@ -10,9 +10,13 @@ code), `init` (parameters and optimizer state on the device), `compile`
 (lowering and compiling the jitted training step; a warm cache loads it) and
 `first step` (running it once on zeros, the buffers' first allocation
 included); `compile` split into tracing to a jaxpr, lowering to StableHLO
-and XLA's compile (or, warm, loading it from the cache). `small` is the
-quickstart's model, `paper` the paper's. `--per-parameter-optimizer`
-measures the optimizer as it was before its state became one vector.
+and XLA's compile (or, warm, loading it from the cache). `total` ends
+there; `2nd step` is the next call, for what a step costs once everything
+is in place, so that `1st step` less `2nd step` is what the first call pays
+once. `--uncached` adds a row with the cache turned off (a compile that
+writes nothing). `small` is the quickstart's model, `paper` the paper's.
+`--per-parameter-optimizer` measures the optimizer as it was before its
+state became one vector.
 """
 import argparse
 import json
@@ -58,9 +62,12 @@ step = lowered.compile()
 times["compile"] = time.perf_counter() - tick
 times["xla"] = times["compile"] - times["trace"] - times["lower"]
 tick = time.perf_counter()
-jax.block_until_ready(step(state, batch))
+state, _ = jax.block_until_ready(step(state, batch))
 times["first step"] = time.perf_counter() - tick
 times["total"] = time.perf_counter() - began
+tick = time.perf_counter()
+jax.block_until_ready(step(state, batch))
+times["second step"] = time.perf_counter() - tick
 print("TIMES", json.dumps(times))
 """
 
@@ -85,6 +92,8 @@ def main():
     parser.add_argument("--configs", nargs="+", default=list(CONFIGS), choices=list(CONFIGS))
     parser.add_argument("--batch", type=int, default=4)
     parser.add_argument("--seconds", type=float, default=4.0, help="training segment length")
+    parser.add_argument("--uncached", action="store_true",
+                        help="also a row with the compilation cache turned off")
     parser.add_argument("--per-parameter-optimizer", action="store_true",
                         help="the optimizer state per parameter array, as until 2026-11-27")
     args = parser.parse_args()
@@ -93,14 +102,16 @@ def main():
     print(f"{jax.devices()[0].device_kind}, jax {jax.__version__}; batch {args.batch} x "
           f"{args.seconds} s; seconds per phase, a fresh process each")
     print(f"{'config':8} {'cache':6} {'import':>7} {'init':>7} {'compile':>8} "
-          f"{'(trace':>7} {'lower':>6} {'xla)':>6} {'1st step':>9} {'total':>7}")
+          f"{'(trace':>7} {'lower':>6} {'xla)':>6} {'1st step':>9} {'total':>7} {'2nd step':>9}")
     for name in args.configs:
         with tempfile.TemporaryDirectory() as cache:
-            for kind in ("cold", "warm"):
-                t = run(name, cache, args.batch, args.seconds, args.per_parameter_optimizer)
+            for kind in ("cold", "warm") + (("off",) if args.uncached else ()):
+                t = run(name, "off" if kind == "off" else cache, args.batch, args.seconds,
+                        args.per_parameter_optimizer)
                 print(f"{name:8} {kind:6} {t['import']:7.2f} {t['init']:7.2f} "
                       f"{t['compile']:8.2f} {t['trace']:7.2f} {t['lower']:6.2f} {t['xla']:6.2f} "
-                      f"{t['first step']:9.2f} {t['total']:7.2f}", flush=True)
+                      f"{t['first step']:9.2f} {t['total']:7.2f} {t['second step']:9.2f}",
+                      flush=True)
 
 
 if __name__ == "__main__":
