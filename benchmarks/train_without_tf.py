@@ -3,7 +3,8 @@
 The trainer (tasnet_jax/train.py) reads its data through tfds and tf.data.
 Where TensorFlow is missing, this script stands in for the input pipeline:
 
-    # where tfds is: the training split's audio and the resolved config, one file
+    # where tfds is: the training split's audio (and that of config.data.extra's
+    # corpora, with their weights) and the resolved config, one file
     python benchmarks/train_without_tf.py export experiments/embedded_robust.py run.npz \
         [--set global_batch_size=16 --set num_steps=8000 ...]
     # anywhere with JAX (+ numpy, scipy, soxr, soundfile): OUT/params.npz, config.json, history
@@ -15,9 +16,11 @@ Where TensorFlow is missing, this script stands in for the input pipeline:
 `train` draws its mixtures with the pipeline's own augment.make_example,
 seeded per example by (seed, position) as data_pipelines.pipeline does, in a
 pool of processes, and runs the trainer's train step, model, loss and
-optimizer. What differs from tasnet_jax/train.py: speech and noise are paired
-through a permutation of the split per epoch, not tf.data's shuffle buffer
-(same distribution, another order); there is no validation while training,
+optimizer. Each speech clip and each noise clip comes from one of the
+exported corpora drawn by its weight, as in the pipeline. What differs from
+tasnet_jax/train.py: within a corpus, clips are drawn through a permutation
+of its split per epoch, not tf.data's shuffle buffer (same distribution,
+another order); there is no validation while training,
 hence no plateau schedule and no early stopping (the config's final decay
 still applies); the last step is kept. `import` saves it as a finished run
 (stopped, so running the experiment on that folder only tests it).
@@ -87,25 +90,53 @@ def _unflac(blob, offsets):
                                dtype="float32")[0] for i in range(offsets.size - 1)]
 
 
-def export(experiment, out, overrides):
+def _corpus_clips(builder, split, keep_speech, keep_noise):
+    """(distinct clean utterances, noise clips) of a split, as stored."""
     import tensorflow_datasets as tfds
 
+    speech, noise = {}, []  # an utterance recurs with other noises: kept once
+    for example in tfds.as_numpy(builder.as_dataset(split=split, shuffle_files=False)):
+        if keep_speech:
+            speech.setdefault(example["clean"].tobytes(), example["clean"])
+        if keep_noise:
+            noise.append(example["noise"])
+    return list(speech.values()), noise
+
+
+def _prefix(index):
+    """Array names of corpus `index`: the experiment's own corpus keeps the plain
+    names of files exported before extra corpora travelled."""
+    return "" if index == 0 else f"extra{index}_"
+
+
+def export(experiment, out, overrides):
     from data_pipelines.prepare import prepare
+    from tasnet_jax.train import extra_corpora
 
     config = _experiment_config(experiment, overrides)
     data = config.data
     corpus = prepare(data.corpus, data.data_dir, data.manual_dir, data.builder_config)
     rate = corpus.info.metadata["sample_rate"]
-    speech, noise = {}, []  # an utterance recurs with other noises: kept once
-    for example in tfds.as_numpy(corpus.as_dataset(split=data.train_split, shuffle_files=False)):
-        speech.setdefault(example["clean"].tobytes(), example["clean"])
-        noise.append(example["noise"])
-    speech_flac, speech_offsets = _flac_blob(speech.values(), rate)
-    noise_flac, noise_offsets = _flac_blob(noise, rate)
-    np.savez(out, speech_flac=speech_flac, speech_offsets=speech_offsets, noise_flac=noise_flac,
-             noise_offsets=noise_offsets, sample_rate=rate, config=json.dumps(config.to_dict()))
-    print(f"{out}: {len(speech)} utterances ({sum(s.size for s in speech.values()) / rate / 60:.1f}"
-          f" min), {len(noise)} noise clips, {(speech_flac.size + noise_flac.size) / 1e6:.1f} MB")
+    # config.data.extra as the trainer reads it: each clip drawn from a corpus by weight.
+    corpora = [(corpus, data.train_split, 1.0, 1.0), *extra_corpora(data.extra)]
+    arrays, total = {}, 0
+    for index, (builder, split, speech_weight, noise_weight) in enumerate(corpora):
+        if builder.info.metadata["sample_rate"] != rate:
+            raise ValueError(f"{builder.info.full_name} is not at {rate} Hz like {data.corpus}")
+        speech, noise = _corpus_clips(builder, split, speech_weight > 0, noise_weight > 0)
+        for kind, clips in (("speech", speech), ("noise", noise)):
+            if clips:
+                blob, offsets = _flac_blob(clips, rate)
+                arrays[f"{_prefix(index)}{kind}_flac"] = blob
+                arrays[f"{_prefix(index)}{kind}_offsets"] = offsets
+                total += blob.size
+        print(f"{builder.info.full_name}/{split}: {len(speech)} utterances "
+              f"({sum(s.size for s in speech) / rate / 60:.1f} min, weight {speech_weight}), "
+              f"{len(noise)} noise clips (weight {noise_weight})")
+    np.savez(out, **arrays, speech_weights=[c[2] for c in corpora],
+             noise_weights=[c[3] for c in corpora], sample_rate=rate,
+             config=json.dumps(config.to_dict()))
+    print(f"{out}: {total / 1e6:.1f} MB of FLAC")
 
 
 # --- train (JAX, numpy, scipy, soxr; no TensorFlow) ---------------------------------------
@@ -119,13 +150,33 @@ def _pick(seed, position, count):
     return np.random.default_rng([seed, epoch]).permutation(count)[within]
 
 
+def _draw(pools, seed, position):
+    """The clip at `position` of an endless stream over `pools` ([(clips, weight)]):
+    its pool drawn by weight, as tf.data's sample_from_datasets does, then the
+    clip at that position of the pool's own per-epoch permutations."""
+    choice = 0
+    if len(pools) > 1:
+        weights = np.array([weight for _, weight in pools])
+        choice = np.random.default_rng([seed, position, 2]).choice(len(pools),
+                                                                   p=weights / weights.sum())
+    clips = pools[choice][0]
+    return clips[_pick(seed + 7919 * choice, position, len(clips))]
+
+
+def _pools(arrays, kind):
+    """[(clips, weight)] of `kind` ("speech" or "noise") over the exported corpora
+    of nonzero weight; a file from before extra corpora holds one, weight 1."""
+    weights = arrays[f"{kind}_weights"] if f"{kind}_weights" in arrays.files else [1.0]
+    return [(_unflac(arrays[f"{_prefix(i)}{kind}_flac"], arrays[f"{_prefix(i)}{kind}_offsets"]),
+             float(weight)) for i, weight in enumerate(weights) if weight > 0]
+
+
 def _example(index):
     from data_pipelines import augment
 
     seed, mixing, segment, rate = (_ARRAYS[k] for k in ("seed", "mixing", "segment", "rate"))
-    speech, noise = _ARRAYS["speech"], _ARRAYS["noise"]
-    clean = speech[_pick(seed, index, len(speech))]
-    noises = [noise[_pick(seed + 1, index * mixing.max_noises + k, len(noise))]
+    clean = _draw(_ARRAYS["speech"], seed, index)
+    noises = [_draw(_ARRAYS["noise"], seed + 1, index * mixing.max_noises + k)
               for k in range(mixing.max_noises)]
     rng = np.random.default_rng([seed, index])
     return augment.make_example(rng, clean, noises, segment, rate, mixing)
@@ -178,8 +229,7 @@ def train(arrays_path, out, workers, save_every, seconds, calibrate_steps=200, o
     mixing = types.SimpleNamespace(**{k: tuple(v) if isinstance(v, list) else v
                                       for k, v in config["mixing"].items()})
     rate = int(arrays["sample_rate"])
-    _ARRAYS.update(speech=_unflac(arrays["speech_flac"], arrays["speech_offsets"]),
-                   noise=_unflac(arrays["noise_flac"], arrays["noise_offsets"]))
+    _ARRAYS.update(speech=_pools(arrays, "speech"), noise=_pools(arrays, "noise"))
     _ARRAYS.update(seed=config["seed"], mixing=mixing, rate=rate,
                    segment=int(round(mixing.segment_seconds * rate)))
     # Fork before JAX starts its runtime and threads.

@@ -51,3 +51,36 @@ def test_export_train_import_round_trip(tiny_builder, tmp_path, benchmark_script
 
     assert denoiser.step == 2
     assert dataclasses.asdict(denoiser.config) == quickstart.get_config().model.to_dict()
+
+
+def test_extra_corpora_travel_with_their_weights(tiny_builder, recorded_builder, recorded_root,
+                                                 tmp_path, benchmark_script):
+    """quickstart_recorded's way of adding a corpus: recorded voices as half the
+    speech and none of the noise. Its utterances travel exactly, and the speech
+    stream draws about half its clips from them."""
+    script = benchmark_script("train_without_tf")
+    recorded, _, _ = recorded_builder
+    data_dir = Path(tiny_builder.data_dir).parents[1]
+    # Built already (data_dir/recorded_voices/16k/VERSION): prepare finds it there.
+    extra = (dict(corpus="recorded_voices", data_dir=str(Path(recorded.data_dir).parents[2]),
+                  manual_dir=str(recorded_root), speech=1.0, noise=0.0),)
+    arrays = tmp_path / "corpus.npz"
+    script.export(ROOT / "experiments" / "quickstart.py", arrays,
+                  [f"data.data_dir={data_dir}", f"data.extra={extra!r}"])
+    saved = np.load(arrays)
+    np.testing.assert_array_equal(saved["speech_weights"], [1.0, 1.0])
+    np.testing.assert_array_equal(saved["noise_weights"], [1.0, 0.0])
+    assert "extra1_noise_flac" not in saved.files
+    utterances = {ex["clean"].tobytes()
+                  for ex in tfds.as_numpy(recorded.as_dataset(split="train"))}
+    travelled = script._unflac(saved["extra1_speech_flac"], saved["extra1_speech_offsets"])
+    assert {np.round(u * 32768).astype(np.int16).tobytes() for u in travelled} == utterances
+
+    speech, noise = script._pools(saved, "speech"), script._pools(saved, "noise")
+    assert [w for _, w in speech] == [1.0, 1.0] and len(noise) == 1
+    drawn = [script._draw(speech, 0, i) for i in range(400)]
+    from_recorded = sum(np.round(c * 32768).astype(np.int16).tobytes() in utterances
+                        for c in drawn)
+    assert 160 <= from_recorded <= 240  # of 400, each one half and half
+    again = [script._draw(speech, 0, i) for i in range(400)]
+    assert all(np.array_equal(a, b) for a, b in zip(drawn, again))
