@@ -4,8 +4,9 @@
 
 Measures, on tiny_noisy_speech (built in a temporary folder unless --data_dir
 is given), examples per second of: (1) the training pipeline alone, without
-augmentation and with every stage on for every example (speed, 3 noises,
-rooms for speech and noise, microphone and low-pass, clipping); (2) a jitted
+augmentation, with every stage on for every example (speed, 3 noises,
+rooms for speech and noise, microphone and low-pass, clipping), and with the
+quickstart's own augmentations (each stage at its probability); (2) a jitted
 forward + backward pass of the quickstart's Conv-TasNet on a fixed batch, the work a
 training step will do (no optimizer yet); (3) the augmented pipeline feeding
 the model. If (3) is close to (2), input is not the bottleneck.
@@ -51,6 +52,10 @@ def main():
     augmented = dataclasses.replace(plain, max_noises=3, speed_prob=1.0, reverb_prob=1.0,
                                     noise_reverb_prob=1.0, channel_prob=1.0, lowpass_prob=1.0,
                                     clip_prob=1.0)
+    quickstart = dataclasses.replace(
+        MixingConfig(**{k: tuple(v) if isinstance(v, (list, tuple)) else v
+                        for k, v in get_config().mixing.items()}),
+        segment_seconds=args.segment_seconds)
 
     def stream(mixing):
         return iter(tfds.as_numpy(train_dataset(builder, global_batch_size=args.batch_size,
@@ -77,12 +82,15 @@ def main():
 
     pipeline = rate(lambda: next(plain_batches), args.batches * 10, args.batch_size)
     augmented_rate = rate(lambda: next(batches), args.batches * 10, args.batch_size)
+    quickstart_batches = stream(quickstart)
+    quickstart_rate = rate(lambda: next(quickstart_batches), args.batches * 10, args.batch_size)
     model_rate = rate(model_only, args.batches, args.batch_size)
     fed = rate(together, args.batches, args.batch_size)
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; batch {args.batch_size} x "
           f"{args.segment_seconds} s at 16 kHz; the quickstart's Conv-TasNet")
     print(f"pipeline alone            {pipeline:9.1f} examples/s")
     print(f"pipeline, all augmented   {augmented_rate:9.1f} examples/s")
+    print(f"pipeline, the quickstart's augmentations {quickstart_rate:9.1f} examples/s")
     print(f"model fwd+bwd alone       {model_rate:9.1f} examples/s")
     print(f"augmented feeding model   {fed:9.1f} examples/s ({fed / model_rate:.0%} of the model alone)")
 
