@@ -90,7 +90,7 @@ def main():
           f"{args.segment_seconds} s at 16 kHz; the quickstart's Conv-TasNet")
     print(f"pipeline alone            {pipeline:9.1f} examples/s")
     print(f"pipeline, all augmented   {augmented_rate:9.1f} examples/s")
-    print(f"pipeline, the quickstart's augmentations {quickstart_rate:9.1f} examples/s")
+    print(f"pipeline, as quickstart   {quickstart_rate:9.1f} examples/s (its own augmentations)")
     print(f"model fwd+bwd alone       {model_rate:9.1f} examples/s")
     print(f"augmented feeding model   {fed:9.1f} examples/s ({fed / model_rate:.0%} of the model alone)")
 

@@ -84,3 +84,16 @@ def test_extra_corpora_travel_with_their_weights(tiny_builder, recorded_builder,
     assert 160 <= from_recorded <= 240  # of 400, each one half and half
     again = [script._draw(speech, 0, i) for i in range(400)]
     assert all(np.array_equal(a, b) for a, b in zip(drawn, again))
+
+
+def test_a_file_exported_before_extra_corpora_loads_as_one_corpus(tmp_path, benchmark_script):
+    script = benchmark_script("train_without_tf")
+    clips = [np.full(800, 1000 * (i + 1), np.int16) for i in range(3)]
+    blob, offsets = script._flac_blob(clips, 16000)
+    old = tmp_path / "old.npz"
+    np.savez(old, speech_flac=blob, speech_offsets=offsets, noise_flac=blob,
+             noise_offsets=offsets, sample_rate=16000, config="{}")
+    for kind in ("speech", "noise"):
+        (pool, weight), = script._pools(np.load(old), kind)
+        assert weight == 1.0
+        np.testing.assert_array_equal([np.round(c * 32768) for c in pool], clips)
