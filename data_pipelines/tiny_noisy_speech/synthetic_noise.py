@@ -1,6 +1,6 @@
 """Noise for tiny_noisy_speech, made from a seed so the corpus need not store it.
 
-Sixteen kinds, stationary and not:
+Fourteen kinds, stationary and not:
     white, pink, brown   flat and 1/f-sloped noise
     tilted               noise with a random spectral slope and band
     hum, engine          mains hum with harmonics; a firing engine
@@ -11,10 +11,6 @@ Sixteen kinds, stationary and not:
     bursts               noise that comes and goes: bursts, ramps, tremolo
     music                synthesized songs: chords, bass and melody with
                          envelopes and random timbres, and drums
-    events               sound events of random make overlapping at random
-                         times: noise, harmonic tones or chirps, each through
-                         its own random spectral shape and envelope (the
-                         open-ended family real recordings fall in)
     babble               several voices at once, from `speech_pool`
 Each returns float64 samples with unit RMS.
 """
@@ -22,8 +18,7 @@ import numpy as np
 
 RATE = 16000
 KINDS = ("white", "pink", "brown", "hum", "engine", "clicks", "siren", "babble", "tilted",
-         "whine", "knocks", "bursts", "music", "music",  # music twice: the richest kinds
-         "events", "events")
+         "whine", "knocks", "bursts", "music", "music")  # music twice: the richest kind
 
 
 def _shaped(rng, n, exponent):
@@ -189,57 +184,6 @@ def _music(rng, n):
     return out[:n]
 
 
-def _log_uniform(rng, low, high):
-    return float(np.exp(rng.uniform(np.log(low), np.log(high))))
-
-
-def _spectral_shape(rng, length):
-    """Gains over the rfft bins of `length` samples: -30..0 dB drawn at 12
-    log-spaced frequencies from 40 Hz to Nyquist, interpolated on log frequency."""
-    freqs = np.maximum(np.fft.rfftfreq(length, 1 / RATE), 40.0)
-    points = np.geomspace(40.0, RATE / 2, 12)
-    gains_db = rng.uniform(-30, 0, points.size)
-    return 10 ** (np.interp(np.log(freqs), np.log(points), gains_db) / 20)
-
-
-def _event(rng, length):
-    """One sound: a source, a random spectral shape, an attack and a decay or a release."""
-    t = np.arange(length) / RATE
-    source = "noise"  # tried: noise events only (no tones or sweeps)
-    if source == "noise":
-        wave = rng.standard_normal(length)
-    else:
-        if source == "harmonic":  # a held or gliding pitch with random overtones
-            f0 = _log_uniform(rng, 60, 2000) * 2 ** (rng.uniform(-1, 1) * t / max(t[-1], 1e-3))
-            weights = rng.uniform(0, 1, 12) / np.arange(1, 13) ** rng.uniform(0.3, 2.0)
-        else:  # a sweep, repeated like a trill or a call
-            low, high = sorted([_log_uniform(rng, 500, 7000), _log_uniform(rng, 500, 7000)])
-            cycle = (t * rng.uniform(1, 20)) % 1
-            f0 = low * (high / low) ** (cycle if rng.random() < 0.5 else 1 - cycle)
-            weights = np.array([1.0, rng.uniform(0, 0.5), rng.uniform(0, 0.2)])
-        phase = 2 * np.pi * np.cumsum(f0) / RATE
-        wave = sum(w * np.sin(k * phase) * (k * f0 < RATE / 2)
-                   for k, w in enumerate(weights, start=1))
-    wave = np.fft.irfft(np.fft.rfft(wave) * _spectral_shape(rng, length), length)
-    attack = np.minimum(t / _log_uniform(rng, 0.001, max(0.3 * t[-1], 0.0011)), 1)
-    if rng.random() < 0.5:  # struck or plucked: decays from the start
-        envelope = attack * np.exp(-t / _log_uniform(rng, 0.01, 1.0))
-    else:  # held, then released over its last tenth
-        envelope = attack * np.minimum((t[-1] - t) / max(0.1 * t[-1], 1e-3), 1)
-    return wave * envelope / (np.sqrt(np.mean(wave**2)) + 1e-12)
-
-
-def _events(rng, n):
-    out = np.zeros(n)
-    for _ in range(max(1, rng.poisson(rng.uniform(0.5, 6) * n / RATE))):
-        length = min(n, int(_log_uniform(rng, 0.02, 2.0) * RATE))
-        start = rng.integers(0, n)
-        event = _event(rng, length)[:n - start]
-        out[start:start + event.size] += 10 ** (rng.uniform(-20, 0) / 20) * event
-    floor = _shaped(rng, n, rng.uniform(0, 2))  # the room's own hiss, 25-50 dB down
-    return out + 10 ** (rng.uniform(-50, -25) / 20) * floor / np.sqrt(np.mean(floor**2))
-
-
 def _babble(rng, n, speech_pool):
     out = np.zeros(n)
     for index in rng.choice(len(speech_pool), size=min(5, len(speech_pool)), replace=False):
@@ -264,7 +208,6 @@ def make_noise(kind: str, n: int, rng: np.random.Generator, speech_pool=()) -> n
         "knocks": lambda: _knocks(rng, n),
         "bursts": lambda: _bursts(rng, n),
         "music": lambda: _music(rng, n),
-        "events": lambda: _events(rng, n),
     }
     if kind not in makers:
         raise ValueError(f"unknown noise kind {kind!r}; choose one of {KINDS}")
