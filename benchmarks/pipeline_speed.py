@@ -52,10 +52,8 @@ def main():
     augmented = dataclasses.replace(plain, max_noises=3, speed_prob=1.0, reverb_prob=1.0,
                                     noise_reverb_prob=1.0, channel_prob=1.0, lowpass_prob=1.0,
                                     clip_prob=1.0)
-    quickstart = dataclasses.replace(
-        MixingConfig(**{k: tuple(v) if isinstance(v, (list, tuple)) else v
-                        for k, v in get_config().mixing.items()}),
-        segment_seconds=args.segment_seconds)
+    quickstart = dataclasses.replace(MixingConfig(**get_config().mixing),
+                                     segment_seconds=args.segment_seconds)
 
     def stream(mixing):
         return iter(tfds.as_numpy(train_dataset(builder, global_batch_size=args.batch_size,
