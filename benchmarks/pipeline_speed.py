@@ -1,6 +1,7 @@
 """Does the tf.data pipeline keep the CPU's model fed? Throughput alone and together.
 
     python benchmarks/pipeline_speed.py [--batches 30] [--batch_size 4] [--segment_seconds 4]
+                                        [--rounds 5]
 
 Measures, on tiny_noisy_speech (built in a temporary folder unless --data_dir
 is given), examples per second of: (1) the training pipeline alone, without
@@ -8,11 +9,15 @@ augmentation, with every stage on for every example (speed, 3 noises,
 rooms for speech and noise, microphone and low-pass, clipping), and with the
 quickstart's own augmentations (each stage at its probability); (2) a jitted
 forward + backward pass of the quickstart's Conv-TasNet on a fixed batch, the work a
-training step will do (no optimizer yet); (3) the augmented pipeline feeding
-the model. If (3) is close to (2), input is not the bottleneck.
+training step will do (no optimizer yet); (3) the pipeline feeding the model,
+plain, with the quickstart's augmentations and with every stage on. (2) and (3)
+take turns in one process (--rounds), and each prints its median: if (3) is
+close to (2), input is not the bottleneck, and (3) as quickstart against (3)
+plain is what the augmentations cost the quickstart's step.
 """
 import argparse
 import dataclasses
+import statistics
 import sys
 import tempfile
 import time
@@ -45,6 +50,9 @@ def main():
     parser.add_argument("--batch_size", type=int, default=4)
     parser.add_argument("--segment_seconds", type=float, default=4.0)
     parser.add_argument("--data_dir")
+    parser.add_argument("--rounds", type=int, default=5, help="turns of each way of feeding")
+    parser.add_argument("--pause", type=float, default=1.0,
+                        help="seconds before each turn, for the pipelines to refill")
     args = parser.parse_args()
     data_dir = args.data_dir or tempfile.mkdtemp()
     builder = prepare("tiny_noisy_speech", data_dir)
@@ -60,6 +68,7 @@ def main():
                                                 seed=0, mixing=mixing)))
 
     plain_batches, batches = stream(plain), stream(augmented)
+    quickstart_batches = stream(quickstart)
 
     model = ConvTasNet(ConvTasNetConfig(**get_config().model))
     first = next(batches)
@@ -72,26 +81,35 @@ def main():
             return jnp.mean(neg_si_snr(estimates, batch["sources"], batch["length"]))
         return jax.grad(loss)(params)
 
-    def model_only():
-        jax.block_until_ready(grads(params, first))
-
-    def together():
-        jax.block_until_ready(grads(params, next(batches)))
+    def feeding(batches):
+        return lambda: jax.block_until_ready(grads(params, next(batches)))
 
     pipeline = rate(lambda: next(plain_batches), args.batches * 10, args.batch_size)
     augmented_rate = rate(lambda: next(batches), args.batches * 10, args.batch_size)
-    quickstart_batches = stream(quickstart)
     quickstart_rate = rate(lambda: next(quickstart_batches), args.batches * 10, args.batch_size)
-    model_rate = rate(model_only, args.batches, args.batch_size)
-    fed = rate(together, args.batches, args.batch_size)
+    # The model's rate moves from process to process by more than the augmentations
+    # cost, so every way of feeding it is timed in the same process, in turns. Each
+    # turn starts after a pause in which the pipelines refill what the last turn took
+    # from their buffers, so that no pipeline works during another's turn.
+    feeds = {"model fwd+bwd alone": lambda: jax.block_until_ready(grads(params, first)),
+             "plain pipeline feeding": feeding(plain_batches),
+             "as quickstart feeding": feeding(quickstart_batches),
+             "all augmented feeding": feeding(batches)}
+    rates = {name: [] for name in feeds}
+    for _ in range(args.rounds):
+        for name, step in feeds.items():
+            time.sleep(args.pause)
+            rates[name].append(rate(step, args.batches, args.batch_size))
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; batch {args.batch_size} x "
           f"{args.segment_seconds} s at 16 kHz; the quickstart's Conv-TasNet")
     print(f"pipeline alone            {pipeline:9.1f} examples/s")
     print(f"pipeline, all augmented   {augmented_rate:9.1f} examples/s")
     print(f"pipeline, as quickstart   {quickstart_rate:9.1f} examples/s (its own augmentations)")
-    print(f"model fwd+bwd alone       {model_rate:9.1f} examples/s")
-    print(f"augmented feeding model   {fed:9.1f} examples/s ({fed / model_rate:.0%} of the model alone)")
-
+    alone = statistics.median(rates["model fwd+bwd alone"])
+    for name, values in rates.items():
+        median = statistics.median(values)
+        print(f"{name:25s} {median:9.1f} examples/s ({median / alone:.1%} of the model alone; "
+              f"turns {' '.join(f'{v:.1f}' for v in values)})")
 
 if __name__ == "__main__":
     main()

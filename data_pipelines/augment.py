@@ -34,6 +34,7 @@ dependency; what the denoiser must learn from a room (decay time, DRR,
 reflection density, colouration) is in those statistics.
 """
 import numpy as np
+import scipy.fft
 import scipy.signal
 import soxr
 
@@ -43,6 +44,21 @@ EARLY_SECONDS = 0.05
 def speed(audio: np.ndarray, factor: float, rate: int) -> np.ndarray:
     """`audio` played `factor` times faster: 1/factor as long, pitch times factor."""
     return soxr.resample(audio, rate * factor, rate, quality="HQ").astype(np.float32)
+
+
+def speed_window(rng: np.random.Generator, audio: np.ndarray, factor: float, size: int,
+                 rate: int, margin: int = 256) -> np.ndarray:
+    """`audio` sped up by `factor`: all of it if it is short, else `size` samples
+    from a random place. Only the stretch that will be heard is resampled (soxr's
+    cost grows with the length, and an utterance may be several segments long);
+    `margin` input samples either side keep the cut's filter transients out."""
+    need = int(np.ceil(size * factor)) + 2 * margin
+    if audio.size <= need:
+        return speed(audio, factor, rate)
+    start = rng.integers(0, audio.size - need + 1)
+    fast = speed(audio[start:start + need], factor, rate)
+    skip = int(round(margin / factor))
+    return fast[skip:skip + size]
 
 
 def room_impulse_response(rng: np.random.Generator, rate: int, rt60: float,
@@ -62,12 +78,29 @@ def room_impulse_response(rng: np.random.Generator, rate: int, rt60: float,
     onset = rng.uniform(0.002, 0.01)
     tail = rng.standard_normal(n) * np.clip((t - 0.001) / onset, 0, 1)
     cutoff = rng.uniform(0.25, 0.9) * rate / 2
-    tail = scipy.signal.sosfilt(scipy.signal.butter(1, cutoff, fs=rate, output="sos"), tail)
+    tail = scipy.signal.sosfilt(butter_lowpass(1, cutoff, rate), tail)
     reverb = (reflections + 0.5 * tail) * decay
     reverb[0] = 0.0
     reverb *= np.sqrt(10 ** (-drr_db / 10) / np.sum(reverb**2))
     reverb[0] = 1.0
     return reverb
+
+
+def butter_lowpass(order: int, cutoff: float, rate: int) -> np.ndarray:
+    """Second-order sections of the `order`-th order Butterworth low-pass at
+    `cutoff` Hz, as scipy.signal.butter(order, cutoff, fs=rate, output="sos")
+    gives them (bilinear transform, cutoff prewarped), written out: scipy's
+    general design costs more than the filtering it is for."""
+    k = np.tan(np.pi * cutoff / rate)
+    sos = []
+    if order % 2:  # the real pole: k / (s + k) through the bilinear transform
+        sos.append([k, k, 0, 1 + k, k - 1, 0])
+    for i in range(order // 2):  # each pair of poles: a 2nd-order section with its own Q
+        q = 1 / (2 * np.cos(np.pi * (2 * i + 1 + order % 2) / (2 * order)))
+        k2 = k * k
+        sos.append([k2, 2 * k2, k2, k2 + k / q + 1, 2 * (k2 - 1), k2 - k / q + 1])
+    sos = np.array(sos, dtype=np.float64)
+    return sos / sos[:, 3:4]
 
 
 def _biquad_shelf_or_peak(kind: str, freq: float, gain_db: float, q: float, rate: int):
@@ -109,8 +142,19 @@ def random_channel(rng: np.random.Generator, rate: int, gain_db: tuple[float, fl
     sos = [np.concatenate([b / a[0], a / a[0]]) for b, a in filters]
     if rng.random() < lowpass_prob:
         cutoff = min(rng.uniform(*lowpass_hz), 0.95 * nyquist)
-        sos.extend(scipy.signal.butter(4, cutoff, fs=rate, output="sos"))
+        sos.extend(butter_lowpass(4, cutoff, rate))
     return np.array(sos)
+
+
+def convolve_head(signal: np.ndarray, kernels: list[np.ndarray]) -> list[np.ndarray]:
+    """The first len(signal) samples of `signal` convolved with each kernel: one
+    FFT of the signal for all of them, and no kernel taps past the signal's end
+    (they only reach samples that are cut off)."""
+    kernels = [k[:signal.size] for k in kernels]
+    size = scipy.fft.next_fast_len(signal.size + max(k.size for k in kernels) - 1, real=True)
+    spectrum = scipy.fft.rfft(signal, size)
+    return [scipy.fft.irfft(spectrum * scipy.fft.rfft(k, size), size)[:signal.size]
+            for k in kernels]
 
 
 def crop_or_pad(rng: np.random.Generator, audio: np.ndarray, size: int):
@@ -135,7 +179,7 @@ def make_example(rng: np.random.Generator, speech: np.ndarray, noises: list[np.n
     """(mixture [segment], sources [2, segment], length) from one utterance and
     noise clips (the first `max_noises` of them are used); float32."""
     if rng.random() < mixing.speed_prob:
-        speech = speed(speech, rng.uniform(*mixing.speed_factor), rate)
+        speech = speed_window(rng, speech, rng.uniform(*mixing.speed_factor), segment, rate)
     speech, length = crop_or_pad(rng, speech, segment)
     speech = speech.astype(np.float64)
     if rng.random() < mixing.speech_eq_prob:  # voices differ in spectral balance
@@ -156,13 +200,11 @@ def make_example(rng: np.random.Generator, speech: np.ndarray, noises: list[np.n
     if rng.random() < mixing.reverb_prob:
         rir = room_impulse_response(rng, rate, rng.uniform(*mixing.rt60_s),
                                     rng.uniform(*mixing.drr_db))
-        early = int(EARLY_SECONDS * rate)
-        reverberant = scipy.signal.fftconvolve(speech, rir)[:segment]
-        target = scipy.signal.fftconvolve(speech, rir[:early])[:segment]
+        reverberant, target = convolve_head(speech, [rir, rir[:int(EARLY_SECONDS * rate)]])
     if rng.random() < mixing.noise_reverb_prob:
         rir = room_impulse_response(rng, rate, rng.uniform(*mixing.rt60_s),
                                     rng.uniform(*mixing.drr_db))
-        noise = scipy.signal.fftconvolve(noise, rir)[:segment]
+        noise, = convolve_head(noise, [rir])
 
     snr = rng.uniform(*mixing.snr_db)
     speech_power, noise_power = _power(reverberant, length), _power(noise, length)
@@ -174,7 +216,7 @@ def make_example(rng: np.random.Generator, speech: np.ndarray, noises: list[np.n
     if rng.random() < mixing.channel_prob:
         sos = random_channel(rng, rate, mixing.channel_gain_db, mixing.lowpass_prob,
                              mixing.lowpass_hz)
-        mixture, target = scipy.signal.sosfilt(sos, mixture), scipy.signal.sosfilt(sos, target)
+        mixture, target = scipy.signal.sosfilt(sos, np.stack([mixture, target]))
 
     gain = 10 ** (rng.uniform(*mixing.gain_db) / 20)
     mixture, target = gain * mixture, gain * target

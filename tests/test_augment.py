@@ -38,6 +38,50 @@ def test_speed_scales_length_and_pitch(factor):
     assert abs(peak_hz(fast) - 440 * factor) < 2
 
 
+@pytest.mark.parametrize("factor", [0.9, 1.1])
+def test_a_long_utterance_is_resampled_only_where_the_segment_falls(factor):
+    """Four seconds of tone sped up into a 1 s window: exactly the window's
+    length, the tone at its new pitch and its full level to both ends (no
+    filter transient from the cut), and samples from a different place for
+    another draw."""
+    long_tone = tone(440.0, 4.0).astype(np.float32)
+    windows = [augment.speed_window(np.random.default_rng(seed), long_tone, factor, RATE, RATE)
+               for seed in (0, 1)]
+    for window in windows:
+        assert window.shape == (RATE,)
+        assert abs(peak_hz(window) - 440 * factor) < 2
+        for edge in (window[:200], window[-200:]):
+            assert db(edge) == pytest.approx(db(long_tone), abs=0.2)
+    assert np.abs(windows[0] - windows[1]).max() > 0.1
+    short = tone(440.0, 0.5).astype(np.float32)  # shorter than the window: all of it
+    np.testing.assert_array_equal(
+        augment.speed_window(np.random.default_rng(0), short, factor, RATE, RATE),
+        augment.speed(short, factor, RATE))
+
+
+@pytest.mark.parametrize("kernel_size", [1, 800, 3000, 7000])
+def test_convolve_head_is_the_start_of_numpys_convolution(kernel_size):
+    rng = np.random.default_rng(kernel_size)
+    signal = rng.standard_normal(5000)
+    kernels = [rng.standard_normal(kernel_size), rng.standard_normal(50)]
+    for kernel, head in zip(kernels, augment.convolve_head(signal, kernels)):
+        np.testing.assert_allclose(head, np.convolve(signal, kernel)[:5000], atol=1e-9)
+
+
+@pytest.mark.parametrize("order", [1, 2, 3, 4, 5])
+@pytest.mark.parametrize("cutoff", [150.0, 4000.0, 7800.0])
+def test_butter_lowpass_is_scipys_butterworth(order, cutoff):
+    ours = augment.butter_lowpass(order, cutoff, RATE)
+    scipys = scipy.signal.butter(order, cutoff, fs=RATE, output="sos")
+    freqs = np.array([0.0, cutoff / 2, cutoff, min(2 * cutoff, 7990.0)])
+    np.testing.assert_allclose(np.abs(scipy.signal.sosfreqz(ours, freqs, fs=RATE)[1]),
+                               np.abs(scipy.signal.sosfreqz(scipys, freqs, fs=RATE)[1]),
+                               rtol=1e-9, atol=1e-12)
+    impulse = np.eye(1, 512).ravel()
+    np.testing.assert_allclose(scipy.signal.sosfilt(ours, impulse),
+                               scipy.signal.sosfilt(scipys, impulse), atol=1e-12)
+
+
 @pytest.mark.parametrize("rt60, drr", [(0.3, 0.0), (0.8, 9.0)])
 def test_room_has_the_drawn_decay_and_direct_to_reverberant_ratio(rt60, drr):
     rir = augment.room_impulse_response(np.random.default_rng(0), RATE, rt60, drr)
