@@ -1,7 +1,7 @@
 """tasnet-jax against Asteroid's ConvTasNet: inference, training and memory, as ratios.
 
     python benchmarks/versus_asteroid.py [--cases paper small paper-causal small-causal]
-        [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5]
+        [--tasks infer train] [--dtypes float32 bfloat16] [--repeats 5] [--rounds 1]
         [--malloc default|hugepages|keep]
         [--train-batch 4]
 
@@ -22,7 +22,9 @@ faults per timed call (getrusage). Also printed: the machine's
 matmul GFLOP/s (4096 x 4096 float32, the best of JAX and torch) and what
 fraction of it each run achieves, counting the model's multiply-adds from its
 config (training as 3x the forward pass). Median of --repeats calls after one
-warm-up call. `--malloc` sets glibc's malloc up in every worker, Asteroid's
+warm-up call; with `--rounds N` each implementation's worker runs N times, in
+turn with the other's, and the round of median time is reported (the
+speed-up of every round is printed below the table). `--malloc` sets glibc's malloc up in every worker, Asteroid's
 included (`tasnet_jax/host_memory.py`): `hugepages` asks for transparent huge
 pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), as tasnet-jax's entry points do
 by default; `keep` keeps freed memory, as they do when asked (faster, more
@@ -230,6 +232,14 @@ def _measure(malloc: str, *args) -> dict:
     return json.loads(done.stdout.strip().splitlines()[-1])
 
 
+def _median_round(results: list[dict]) -> dict:
+    """One worker's rounds as one: the round of median time (any failure wins)."""
+    failed = [r for r in results if "error" in r]
+    if failed:
+        return failed[0]
+    return sorted(results, key=lambda r: r["seconds"])[(len(results) - 1) // 2]
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--cases", nargs="+", choices=CASES, default=list(CASES))
@@ -239,6 +249,10 @@ def main():
                         help="tasnet-jax compute dtypes (bfloat16 for accelerators); "
                         "DTYPE-remat recomputes TCN blocks in the backward pass")
     parser.add_argument("--repeats", type=int, default=5)
+    parser.add_argument("--rounds", type=int, default=1,
+                        help="measure each implementation this many times, in turns, and "
+                        "report the median round: the machine's speed can drift for "
+                        "minutes at a time")
     parser.add_argument("--malloc", choices=("default", "hugepages", "keep"), default="default",
                         help="hugepages: glibc asks for transparent huge pages; keep: glibc keeps "
                         "freed memory for reuse (tasnet_jax.host_memory); in both "
@@ -272,14 +286,18 @@ def main():
     print("| case | task | implementation | seconds | RTF / audio s per s | peak MB | "
           "page faults per call | GFLOP/s (% of matmul) | speed-up | memory ratio |")
     print("|---|---|---|---|---|---|---|---|---|---|")
+    turns = []
     for case in args.cases:
         for task in args.tasks:
             audio = (INFER if task == "infer" else TRAIN)["seconds"] * (
                 INFER if task == "infer" else TRAIN)["batch"]
-            reference = _measure(args.malloc, "asteroid", case, task, "float32")
-            rows = [("Asteroid float32", reference)] + [
-                (f"tasnet-jax {dtype}", _measure(args.malloc, "jax", case, task, dtype))
-                for dtype in args.dtypes]
+            workers = [("Asteroid float32", "asteroid", "float32")] + [
+                (f"tasnet-jax {dtype}", "jax", dtype) for dtype in args.dtypes]
+            rounds = [[_measure(args.malloc, kind, case, task, dtype)
+                       for _, kind, dtype in workers] for _ in range(args.rounds)]
+            rows = [(name, _median_round([turn[i] for turn in rounds]))
+                    for i, (name, _, _) in enumerate(workers)]
+            reference = rows[0][1]
             for name, r in rows:
                 if "error" in r:
                     print(f"| {case} | {task} | {name} | failed: {r['error']} ||||||")
@@ -296,6 +314,14 @@ def main():
                 print(f"| {case} | {task} | {name} | {r['seconds']:.3f} | {rate} | "
                       f"{r['peak_bytes'] / 2**20:.0f} | {r['faults']:.0f} | {flops} | {ratios} |",
                       flush=True)
+            if args.rounds > 1:
+                turns.append(f"{case} {task}: " + "; ".join(
+                    f"{name} " + " ".join(f"{turn[0]['seconds'] / turn[i]['seconds']:.2f}x"
+                                          for turn in rounds if "error" not in turn[i])
+                    for i, (name, _, _) in enumerate(workers) if i))
+    if turns:
+        print("\nspeed-up in each round (Asteroid's worker, then tasnet-jax's, in turn):")
+        print("\n".join(turns))
 
 
 if __name__ == "__main__":
