@@ -1,7 +1,7 @@
 """Median time of the small model's training step or inference, one process.
 
     .venv/bin/python benchmarks/step_time.py train|infer [--repeats 10] [--keep-freed-memory]
-        [--remat all|POLICY]
+        [--remat all|POLICY] [--watch SECONDS]
 
 For before/after comparisons of model code on a noisy machine: run it in
 fresh processes, alternating the two versions (`git stash`), and compare the
@@ -12,8 +12,17 @@ input; the small config (`model.small_config`). glibc's default malloc unless
 blocks in the backward pass (`ConvTasNetConfig.remat`), saving nothing
 (`all`) or what one of `jax.checkpoint_policies` names (e.g. dots_saveable);
 the compiled step's temporary buffer size is printed too.
+
+`--watch S` then keeps calling it for S seconds and prints, for each block of
+ten calls, their median, the CPU cores the process kept busy meanwhile, and
+two probes of the machine taken right after that need no thread pool: a
+1 MB sort on each CPU alone and a 128 MB copy. On the 2-core machines here
+the model's time drifts between two levels for seconds at a time, and this
+shows whether the machine's cores or memory moved with it.
 """
 import argparse
+import os
+import statistics
 import time
 
 import numpy as np
@@ -25,6 +34,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--keep-freed-memory", action="store_true")
     parser.add_argument("--remat", help="all, or a jax.checkpoint_policies name")
+    parser.add_argument("--watch", type=float, default=0.0,
+                        help="then seconds of blocks of ten calls, each with the machine's probes")
     args = parser.parse_args()
     if args.keep_freed_memory:
         from tasnet_jax.host_memory import keep_freed_memory
@@ -81,6 +92,45 @@ def main():
         seconds.append(time.perf_counter() - began)
     print(f"{args.task}: median {np.median(seconds):.3f} s, min {min(seconds):.3f} s "
           f"over {args.repeats}")
+    if args.watch > 0:
+        watch(run, args.watch)
+
+
+def _probes() -> str:
+    """A thread-free sort on each CPU alone (ms) and a memory copy's rate (GB/s)."""
+    values = np.random.default_rng(0).standard_normal(2**18).astype(np.float32)
+    cpus = sorted(os.sched_getaffinity(0))
+    sorts = []
+    for cpu in cpus:
+        os.sched_setaffinity(0, {cpu})
+        began = time.perf_counter()
+        for _ in range(10):
+            np.sort(values)
+        sorts.append(f"{(time.perf_counter() - began) * 100:.1f}")
+    os.sched_setaffinity(0, cpus)
+    source = np.ones(2**25, np.float32)
+    target = np.empty_like(source)
+    np.copyto(target, source)  # touch every page first
+    began = time.perf_counter()
+    for _ in range(4):
+        np.copyto(target, source)
+    rate = 4 * 2 * source.nbytes / (time.perf_counter() - began) / 1e9
+    return f"sort per CPU {'/'.join(sorts)} ms, copy {rate:.0f} GB/s"
+
+
+def watch(run, seconds: float):
+    end = time.perf_counter() + seconds
+    while time.perf_counter() < end:
+        times, cpu_before, began = [], os.times(), time.perf_counter()
+        for _ in range(10):
+            start = time.perf_counter()
+            run()
+            times.append(time.perf_counter() - start)
+        cpu_after = os.times()
+        cores = ((cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system)
+                 / (time.perf_counter() - began))
+        print(f"{statistics.median(times) * 1e3:7.1f} ms on {cores:.2f} cores; {_probes()}",
+              flush=True)
 
 
 if __name__ == "__main__":
