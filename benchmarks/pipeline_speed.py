@@ -111,5 +111,6 @@ def main():
         print(f"{name:25s} {median:9.1f} examples/s ({median / alone:.1%} of the model alone; "
               f"turns {' '.join(f'{v:.1f}' for v in values)})")
 
+
 if __name__ == "__main__":
     main()

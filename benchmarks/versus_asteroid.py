@@ -24,12 +24,12 @@ fraction of it each run achieves, counting the model's multiply-adds from its
 config (training as 3x the forward pass). Median of --repeats calls after one
 warm-up call; with `--rounds N` each implementation's worker runs N times, in
 turn with the other's, and the round of median time is reported (the
-speed-up of every round is printed below the table). `--malloc` sets glibc's malloc up in every worker, Asteroid's
-included (`tasnet_jax/host_memory.py`): `hugepages` asks for transparent huge
-pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1), as tasnet-jax's entry points do
-by default; `keep` keeps freed memory, as they do when asked (faster, more
-memory); `default` (the default) leaves it alone. Needs the
-torch extra and Asteroid (`make test` sets up .venv).
+speed-up of every round is printed below the table). `--malloc` sets glibc's
+malloc up in every worker, Asteroid's included (`tasnet_jax/host_memory.py`):
+`hugepages` asks for transparent huge pages (GLIBC_TUNABLES=glibc.malloc.hugetlb=1),
+as tasnet-jax's entry points do by default; `keep` keeps freed memory, as they
+do when asked (faster, more memory); `default` (the default) leaves it alone.
+Needs the torch extra and Asteroid (`make test` sets up .venv).
 """
 import argparse
 import json
@@ -252,7 +252,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=1,
                         help="measure each implementation this many times, in turns, and "
                         "report the median round: the machine's speed can drift for "
-                        "minutes at a time")
+                        "seconds or minutes at a time")
     parser.add_argument("--malloc", choices=("default", "hugepages", "keep"), default="default",
                         help="hugepages: glibc asks for transparent huge pages; keep: glibc keeps "
                         "freed memory for reuse (tasnet_jax.host_memory); in both "
