@@ -92,12 +92,12 @@ def butter_lowpass(order: int, cutoff: float, rate: int) -> np.ndarray:
     gives them (bilinear transform, cutoff prewarped), written out: scipy's
     general design costs more than the filtering it is for."""
     k = np.tan(np.pi * cutoff / rate)
+    k2 = k * k
     sos = []
     if order % 2:  # the real pole: k / (s + k) through the bilinear transform
         sos.append([k, k, 0, 1 + k, k - 1, 0])
     for i in range(order // 2):  # each pair of poles: a 2nd-order section with its own Q
         q = 1 / (2 * np.cos(np.pi * (2 * i + 1 + order % 2) / (2 * order)))
-        k2 = k * k
         sos.append([k2, 2 * k2, k2, k2 + k / q + 1, 2 * (k2 - 1), k2 - k / q + 1])
     sos = np.array(sos, dtype=np.float64)
     return sos / sos[:, 3:4]
