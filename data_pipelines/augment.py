@@ -165,9 +165,10 @@ def crop_or_pad(rng: np.random.Generator, audio: np.ndarray, size: int):
 
 
 def loop_to(rng: np.random.Generator, audio: np.ndarray, size: int) -> np.ndarray:
-    """`size` samples of `audio` looped, from a random start."""
+    """`size` samples of `audio` looped, from a random start. Only those samples
+    are read: clips run many times the segment's length."""
     start = rng.integers(audio.size)
-    return np.resize(np.roll(audio, -start), size)
+    return np.take(audio, np.arange(start, start + size), mode="wrap")
 
 
 def _power(x, length):
@@ -190,7 +191,7 @@ def make_example(rng: np.random.Generator, speech: np.ndarray, noises: list[np.n
     count = rng.integers(1, min(mixing.max_noises, len(noises)) + 1)
     noise = np.zeros(segment)
     for i, clip in enumerate(noises[:count]):
-        clip = loop_to(rng, clip.astype(np.float64), segment) * valid
+        clip = loop_to(rng, clip, segment).astype(np.float64) * valid
         power = _power(clip, length)
         if power > 1e-10:  # a silent stretch of noise adds nothing
             level_db = 0.0 if i == 0 else rng.uniform(*mixing.extra_noise_db)

@@ -141,6 +141,16 @@ def test_channel_lowpass_takes_the_noise_above_it_from_the_mixture():
     assert db(sources[0][800:]) - db(sources[1][800:]) > 5 + 15  # 4th order, 1.75 x cutoff
 
 
+@pytest.mark.parametrize("clip_size", [5, 16000, 40000])
+def test_a_noise_clip_is_looped_from_its_drawn_start(clip_size):
+    clip = np.arange(clip_size, dtype=np.float32)
+    start = np.random.default_rng(3).integers(clip_size)  # the draw loop_to makes first
+    looped = augment.loop_to(np.random.default_rng(3), clip, 16000)
+    # The clip turned to start there, then repeated end to end and cut.
+    expected = np.tile(np.concatenate([clip[start:], clip[:start]]), 16000 // clip_size + 1)
+    np.testing.assert_array_equal(looped, expected[:16000])
+
+
 def test_several_noises_each_at_its_own_level():
     mixing = dataclasses.replace(OFF, max_noises=3, extra_noise_db=(-6.0, -6.0))
     noises = [tone(f).astype(np.float32) for f in (1000.0, 2000.0, 3000.0)]
