@@ -13,10 +13,15 @@ training step will do (no optimizer yet); (3) the pipeline feeding the model,
 plain, with the quickstart's augmentations and with every stage on. (2) and (3)
 take turns in one process (--rounds), and each prints its median: if (3) is
 close to (2), input is not the bottleneck, and (3) as quickstart against (3)
-plain is what the augmentations cost the quickstart's step.
+plain is what the augmentations cost the quickstart's step. (1) also gives
+the CPU time each example costs (all threads): on a machine whose speed
+drifts, the steadier measure of what the augmentations take from the model
+(their CPU ms per example, times the examples the model takes per second,
+over the cores).
 """
 import argparse
 import dataclasses
+import os
 import statistics
 import sys
 import tempfile
@@ -42,6 +47,20 @@ def rate(step, batches, batch_size):
     for _ in range(batches):
         step()
     return batches * batch_size / (time.perf_counter() - start)
+
+
+def cpu_seconds():
+    """CPU time this process has used, all threads (tf.data's included)."""
+    times = os.times()
+    return times.user + times.system
+
+
+def rate_and_cpu(step, batches, batch_size):
+    """(examples/s, CPU ms the process spent per example) of `step` alone."""
+    step()  # warm-up
+    began = cpu_seconds()
+    examples_per_second = rate(step, batches, batch_size)
+    return examples_per_second, (cpu_seconds() - began) * 1e3 / ((batches + 1) * batch_size)
 
 
 def main():
@@ -84,9 +103,13 @@ def main():
     def feeding(batches):
         return lambda: jax.block_until_ready(grads(params, next(batches)))
 
-    pipeline = rate(lambda: next(plain_batches), args.batches * 10, args.batch_size)
-    augmented_rate = rate(lambda: next(batches), args.batches * 10, args.batch_size)
-    quickstart_rate = rate(lambda: next(quickstart_batches), args.batches * 10, args.batch_size)
+    # Each pipeline alone, after a pause in which the others refill their buffers.
+    alone = {}
+    for name, pipeline in (("pipeline alone", plain_batches),
+                           ("pipeline, all augmented", batches),
+                           ("pipeline, as quickstart", quickstart_batches)):
+        time.sleep(args.pause)
+        alone[name] = rate_and_cpu(lambda: next(pipeline), args.batches * 10, args.batch_size)
     # The model's rate moves from process to process by more than the augmentations
     # cost, so every way of feeding it is timed in the same process, in turns. Each
     # turn starts after a pause in which the pipelines refill what the last turn took
@@ -102,14 +125,19 @@ def main():
             rates[name].append(rate(step, args.batches, args.batch_size))
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; batch {args.batch_size} x "
           f"{args.segment_seconds} s at 16 kHz; the quickstart's Conv-TasNet")
-    print(f"pipeline alone            {pipeline:9.1f} examples/s")
-    print(f"pipeline, all augmented   {augmented_rate:9.1f} examples/s")
-    print(f"pipeline, as quickstart   {quickstart_rate:9.1f} examples/s (its own augmentations)")
-    alone = statistics.median(rates["model fwd+bwd alone"])
+    for name, (examples, cpu_ms) in alone.items():
+        print(f"{name:25s} {examples:9.1f} examples/s, {cpu_ms:.2f} CPU ms per example"
+              + (" (its own augmentations)" if "quickstart" in name else ""))
+    model_alone = statistics.median(rates["model fwd+bwd alone"])
     for name, values in rates.items():
         median = statistics.median(values)
-        print(f"{name:25s} {median:9.1f} examples/s ({median / alone:.1%} of the model alone; "
-              f"turns {' '.join(f'{v:.1f}' for v in values)})")
+        print(f"{name:25s} {median:9.1f} examples/s ({median / model_alone:.1%} of the model "
+              f"alone; turns {' '.join(f'{v:.1f}' for v in values)})")
+    extra_ms = alone["pipeline, as quickstart"][1] - alone["pipeline alone"][1]
+    print(f"the quickstart's augmentations: {extra_ms:.2f} CPU ms per example over the plain "
+          f"pipeline's; at the model's {model_alone:.1f} examples/s, "
+          f"{extra_ms * model_alone / 1e3 / os.cpu_count():.1%} of this machine's "
+          f"{os.cpu_count()} cores")
 
 
 if __name__ == "__main__":
