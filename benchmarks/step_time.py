@@ -14,18 +14,27 @@ blocks in the backward pass (`ConvTasNetConfig.remat`), saving nothing
 the compiled step's temporary buffer size is printed too.
 
 `--watch S` then keeps calling it for S seconds and prints, for each block of
-ten calls, their median, the CPU cores the process kept busy meanwhile, and
-two probes of the machine taken right after that need no thread pool: a
-1 MB sort on each CPU alone and a 128 MB copy. On the 2-core machines here
-the model's time drifts between two levels for seconds at a time, and this
-shows whether the machine's cores or memory moved with it.
+ten calls, their median, the CPU cores the process kept busy meanwhile and
+its minor page faults per call, and
+probes of the machine taken right after that need no thread pool: on each
+CPU alone, a 1 MB sort, a read of 8 MB (more than a core's L2 cache, less
+than the L3 it shares with other tenants of the host) and a float32 matmul
+of 512 x 512 matrices on one thread; the same matmul on every CPU at once,
+one thread each; a 128 MB copy. On the 2-core machines here the model's
+time drifts between two levels for seconds at a time, and this shows
+whether the machine's cores, caches or memory moved with it.
 """
 import argparse
 import os
+import resource
 import statistics
+import threading
 import time
 
-import numpy as np
+# One BLAS thread, so that the matmul probe measures one CPU (XLA has its own pool).
+os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
+
+import numpy as np  # noqa: E402
 
 
 def main():
@@ -96,18 +105,50 @@ def main():
         watch(run, args.watch)
 
 
-def _probes() -> str:
-    """A thread-free sort on each CPU alone (ms) and a memory copy's rate (GB/s)."""
-    values = np.random.default_rng(0).standard_normal(2**18).astype(np.float32)
+def _on_each_cpu(probe, at_once=False) -> str:
+    """probe() run on each CPU alone, or on all of them at once (one thread
+    each, numpy letting go of the GIL), its results joined by '/'."""
     cpus = sorted(os.sched_getaffinity(0))
-    sorts = []
-    for cpu in cpus:
-        os.sched_setaffinity(0, {cpu})
+    results = {}
+    start = threading.Barrier(len(cpus) if at_once else 1)
+
+    def pinned(cpu):
+        os.sched_setaffinity(0, {cpu})  # this thread only
+        start.wait()
+        results[cpu] = probe()
+
+    for group in ([cpus] if at_once else [[cpu] for cpu in cpus]):
+        threads = [threading.Thread(target=pinned, args=(cpu,)) for cpu in group]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+    return "/".join(results[cpu] for cpu in cpus)
+
+
+def _probes() -> str:
+    """Probes free of XLA's thread pool: each CPU alone (a sort in ms, an 8 MB
+    read in GB/s, a matmul in GFLOP/s), the matmul on every CPU at once, and
+    a memory copy's rate (GB/s)."""
+    rng = np.random.default_rng(0)
+    values = rng.standard_normal(2**18).astype(np.float32)
+    cached = rng.standard_normal(2**21).astype(np.float32)  # 8 MB
+    a, b = (rng.standard_normal((512, 512)).astype(np.float32) for _ in range(2))
+
+    def timed(work, repeats):
+        work()  # into the caches
         began = time.perf_counter()
-        for _ in range(10):
-            np.sort(values)
-        sorts.append(f"{(time.perf_counter() - began) * 100:.1f}")
-    os.sched_setaffinity(0, cpus)
+        for _ in range(repeats):
+            work()
+        return (time.perf_counter() - began) / repeats
+
+    sorts = _on_each_cpu(lambda: f"{timed(lambda: np.sort(values), 10) * 1e3:.1f}")
+    reads = _on_each_cpu(lambda: f"{cached.nbytes / timed(cached.sum, 20) / 1e9:.0f}")
+
+    def matmul():
+        return f"{2 * 512**3 / timed(lambda: a @ b, 40) / 1e9:.0f}"
+
+    matmuls, together = _on_each_cpu(matmul), _on_each_cpu(matmul, at_once=True)
     source = np.ones(2**25, np.float32)
     target = np.empty_like(source)
     np.copyto(target, source)  # touch every page first
@@ -115,21 +156,25 @@ def _probes() -> str:
     for _ in range(4):
         np.copyto(target, source)
     rate = 4 * 2 * source.nbytes / (time.perf_counter() - began) / 1e9
-    return f"sort per CPU {'/'.join(sorts)} ms, copy {rate:.0f} GB/s"
+    return (f"sort {sorts} ms, 8 MB read {reads} GB/s, matmul {matmuls} GFLOP/s, "
+            f"at once {together}, copy {rate:.0f} GB/s")
 
 
 def watch(run, seconds: float):
     end = time.perf_counter() + seconds
     while time.perf_counter() < end:
+        faults = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
         times, cpu_before, began = [], os.times(), time.perf_counter()
         for _ in range(10):
             start = time.perf_counter()
             run()
             times.append(time.perf_counter() - start)
         cpu_after = os.times()
+        faults = (resource.getrusage(resource.RUSAGE_SELF).ru_minflt - faults) / len(times)
         cores = ((cpu_after.user + cpu_after.system - cpu_before.user - cpu_before.system)
                  / (time.perf_counter() - began))
-        print(f"{statistics.median(times) * 1e3:7.1f} ms on {cores:.2f} cores; {_probes()}",
+        print(f"{statistics.median(times) * 1e3:7.1f} ms on {cores:.2f} cores, "
+              f"{faults:.0f} page faults a call; {_probes()}",
               flush=True)
 
 
