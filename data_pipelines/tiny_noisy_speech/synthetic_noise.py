@@ -12,19 +12,13 @@ Fourteen kinds, stationary and not:
     music                synthesized songs: chords, bass and melody with
                          envelopes and random timbres, and drums
     babble               several voices at once, from `speech_pool`
-    garbled              one or two of those voices shifted far out of a
-                         person's pitch and formants, half of them backwards:
-                         calls and cries that move like voices and are not speech
 Each returns float64 samples with unit RMS.
 """
 import numpy as np
 
-from data_pipelines.augment import speed
-
 RATE = 16000
 KINDS = ("white", "pink", "brown", "hum", "engine", "clicks", "siren", "babble", "tilted",
-         "whine", "knocks", "bursts", "music", "music",  # music twice: the richest kind
-         "garbled")
+         "whine", "knocks", "bursts", "music", "music")  # music twice: the richest kind
 
 
 def _shaped(rng, n, exponent):
@@ -198,18 +192,6 @@ def _babble(rng, n, speech_pool):
     return out
 
 
-def _garbled(rng, n, speech_pool):
-    out = np.zeros(n)
-    for index in rng.choice(len(speech_pool), size=min(rng.integers(1, 3), len(speech_pool)),
-                            replace=False):
-        factor = rng.uniform(0.45, 0.7) if rng.random() < 0.5 else rng.uniform(1.5, 2.2)
-        voice = speed(np.asarray(speech_pool[index], np.float32), factor, RATE)
-        if rng.random() < 0.5:
-            voice = voice[::-1]
-        out += np.roll(np.resize(voice, n), rng.integers(n))
-    return out
-
-
 def make_noise(kind: str, n: int, rng: np.random.Generator, speech_pool=()) -> np.ndarray:
     """`n` samples of noise of `kind`; babble mixes utterances from `speech_pool`."""
     makers = {
@@ -226,7 +208,6 @@ def make_noise(kind: str, n: int, rng: np.random.Generator, speech_pool=()) -> n
         "knocks": lambda: _knocks(rng, n),
         "bursts": lambda: _bursts(rng, n),
         "music": lambda: _music(rng, n),
-        "garbled": lambda: _garbled(rng, n, speech_pool),
     }
     if kind not in makers:
         raise ValueError(f"unknown noise kind {kind!r}; choose one of {KINDS}")
