@@ -75,9 +75,12 @@ def train_dataset(builder, *, global_batch_size: int, seed: int, mixing=MixingCo
         for i, (corpus, part, *corpus_weights) in enumerate(corpora):
             if corpus_weights[which] > 0:
                 weights.append(corpus_weights[which])
+                # Only `field` is parsed and decoded: each record also holds the noisy
+                # mixture and the other source, several times the bytes kept.
                 streams.append(
                     corpus.as_dataset(split=_process_split(part, process_index, process_count),
-                                      shuffle_files=False)
+                                      shuffle_files=False,
+                                      decoders=tfds.decode.PartialDecoding({field: True}))
                     .map(lambda ex: ex[field])
                     .shuffle(mixing.shuffle_buffer, seed=stream_seed + 7919 * i,
                              reshuffle_each_iteration=True)
