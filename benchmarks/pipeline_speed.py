@@ -57,8 +57,8 @@ def cpu_seconds():
 
 def rate_and_cpu(step, batches, batch_size):
     """(examples/s, CPU ms the process spent per example) of `step` alone."""
-    step()  # warm-up
-    began = cpu_seconds()
+    step()  # a pipeline's first batch also starts its threads and fills its shuffle buffers
+    began = cpu_seconds()  # from here: `rate`'s own warm-up call and the timed ones
     examples_per_second = rate(step, batches, batch_size)
     return examples_per_second, (cpu_seconds() - began) * 1e3 / ((batches + 1) * batch_size)
 

@@ -14,13 +14,13 @@ blocks in the backward pass (`ConvTasNetConfig.remat`), saving nothing
 the compiled step's temporary buffer size is printed too.
 
 `--watch S` then keeps calling it for S seconds and prints, for each block of
-ten calls, their median, the CPU cores the process kept busy meanwhile and
-its minor page faults per call, and
-probes of the machine taken right after that need no thread pool: on each
-CPU alone, a 1 MB sort, a read of 8 MB (more than a core's L2 cache, less
-than the L3 it shares with other tenants of the host) and a float32 matmul
-of 512 x 512 matrices on one thread; the same matmul on every CPU at once,
-one thread each; a 128 MB copy. On the 2-core machines here the model's
+ten calls, their median, the CPU cores the process kept busy meanwhile, its
+minor page faults per call, and probes of the machine taken right after that
+need no thread pool (medians of repeated calls): on each CPU alone, a 1 MB
+sort, a read of 8 MB (more than a core's L2 cache, less than the L3 it
+shares with other tenants of the host) and a float32 matmul of 512 x 512
+matrices on one thread; the same matmul on every CPU at once, one thread
+each; a 128 MB copy. On the 2-core machines here the model's
 time drifts between two levels for seconds at a time, and this shows
 whether the machine's cores, caches or memory moved with it.
 """
@@ -35,6 +35,8 @@ import time
 os.environ.setdefault("OPENBLAS_NUM_THREADS", "1")
 
 import numpy as np  # noqa: E402
+
+from timing import median_seconds  # noqa: E402
 
 
 def main():
@@ -135,18 +137,11 @@ def _probes() -> str:
     cached = rng.standard_normal(2**21).astype(np.float32)  # 8 MB
     a, b = (rng.standard_normal((512, 512)).astype(np.float32) for _ in range(2))
 
-    def timed(work, repeats):
-        work()  # into the caches
-        began = time.perf_counter()
-        for _ in range(repeats):
-            work()
-        return (time.perf_counter() - began) / repeats
-
-    sorts = _on_each_cpu(lambda: f"{timed(lambda: np.sort(values), 10) * 1e3:.1f}")
-    reads = _on_each_cpu(lambda: f"{cached.nbytes / timed(cached.sum, 20) / 1e9:.0f}")
+    sorts = _on_each_cpu(lambda: f"{median_seconds(lambda: np.sort(values), 10) * 1e3:.1f}")
+    reads = _on_each_cpu(lambda: f"{cached.nbytes / median_seconds(cached.sum, 20) / 1e9:.0f}")
 
     def matmul():
-        return f"{2 * 512**3 / timed(lambda: a @ b, 40) / 1e9:.0f}"
+        return f"{2 * 512**3 / median_seconds(lambda: a @ b, 40) / 1e9:.0f}"
 
     matmuls, together = _on_each_cpu(matmul), _on_each_cpu(matmul, at_once=True)
     source = np.ones(2**25, np.float32)
