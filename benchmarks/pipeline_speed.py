@@ -10,9 +10,7 @@ rooms for speech and noise, microphone and low-pass, clipping), and with the
 quickstart's own augmentations (each stage at its probability); (2) a jitted
 forward + backward pass of the quickstart's Conv-TasNet on a fixed batch, the work a
 training step will do (no optimizer yet); (3) the pipeline feeding the model,
-plain, with the quickstart's augmentations and with every stage on, and with
-the quickstart's augmentations in threads at nice 19 as training runs them
-(data_pipelines/low_priority.py). (2) and (3)
+plain, with the quickstart's augmentations and with every stage on. (2) and (3)
 take turns in one process (--rounds), and each prints its median: if (3) is
 close to (2), input is not the bottleneck, and (3) as quickstart against (3)
 plain is what the augmentations cost the quickstart's step. (1) also gives
@@ -36,7 +34,6 @@ import tensorflow_datasets as tfds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from data_pipelines.low_priority import LowPriorityBatches  # noqa: E402
 from data_pipelines.pipeline import MixingConfig, train_dataset  # noqa: E402
 from data_pipelines.prepare import prepare  # noqa: E402
 from experiments.quickstart import get_config  # noqa: E402
@@ -91,8 +88,6 @@ def main():
 
     plain_batches, batches = stream(plain), stream(augmented)
     quickstart_batches = stream(quickstart)
-    # As training makes it; never rebuilt at normal priority here (a share can't pass 1).
-    niced_batches = LowPriorityBatches(lambda step: stream(quickstart), max_wait_share=1.0)
 
     model = ConvTasNet(ConvTasNetConfig(**get_config().model))
     first = next(batches)
@@ -122,30 +117,22 @@ def main():
     feeds = {"model fwd+bwd alone": lambda: jax.block_until_ready(grads(params, first)),
              "plain pipeline feeding": feeding(plain_batches),
              "as quickstart feeding": feeding(quickstart_batches),
-             "all augmented feeding": feeding(batches),
-             "as quickstart, niced": feeding(niced_batches)}
-    # The order turns each round, so that no way of feeding always follows the same one.
-    names = list(feeds)
+             "all augmented feeding": feeding(batches)}
     rates = {name: [] for name in feeds}
-    for round_ in range(args.rounds):
-        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
+    for _ in range(args.rounds):
+        for name, step in feeds.items():
             time.sleep(args.pause)
-            rates[name].append(rate(feeds[name], args.batches, args.batch_size))
+            rates[name].append(rate(step, args.batches, args.batch_size))
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; batch {args.batch_size} x "
           f"{args.segment_seconds} s at 16 kHz; the quickstart's Conv-TasNet")
     for name, (examples, cpu_ms) in alone.items():
         print(f"{name:25s} {examples:9.1f} examples/s, {cpu_ms:.2f} CPU ms per example"
               + (" (its own augmentations)" if "quickstart" in name else ""))
-    alone_turns = rates["model fwd+bwd alone"]
-    model_alone = statistics.median(alone_turns)
+    model_alone = statistics.median(rates["model fwd+bwd alone"])
     for name, values in rates.items():
         median = statistics.median(values)
-        # The machine drifts between rounds more than within one: each turn against
-        # the model alone in its own round is the steadier comparison.
-        in_round = statistics.median(v / a for v, a in zip(values, alone_turns))
         print(f"{name:25s} {median:9.1f} examples/s ({median / model_alone:.1%} of the model "
-              f"alone; {in_round:.1%} as the median of the rounds' ratios; turns "
-              f"{' '.join(f'{v:.1f}' for v in values)})")
+              f"alone; turns {' '.join(f'{v:.1f}' for v in values)})")
     extra_ms = alone["pipeline, as quickstart"][1] - alone["pipeline alone"][1]
     print(f"the quickstart's augmentations: {extra_ms:.2f} CPU ms per example over the plain "
           f"pipeline's; at the model's {model_alone:.1f} examples/s, "

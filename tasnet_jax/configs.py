@@ -164,10 +164,7 @@ def default_config() -> ml_collections.ConfigDict:
         # tuple of dicts with keys corpus, speech and noise (weights against corpus's 1:
         # the share of speech and of noise clips drawn from it), and optionally
         # manual_dir, data_dir, builder_config, split (default "train").
-        extra=(),
-        # The input pipeline's threads at this nice value (0: normal priority), so that
-        # on a CPU they take only what the step leaves (data_pipelines/low_priority.py).
-        input_nice=19)
+        extra=())
     config.mixing = dataclasses.asdict(MixingConfig())
     config.optim = dataclasses.asdict(OptimConfig())
     config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple))

@@ -18,7 +18,6 @@ import soundfile as sf
 import tensorflow_datasets as tfds
 from tqdm import tqdm
 
-from data_pipelines.low_priority import LOWEST, LowPriorityBatches
 from data_pipelines.pipeline import MixingConfig, train_dataset
 from data_pipelines.prepare import prepare
 from tasnet_jax import faults
@@ -165,9 +164,6 @@ def train_and_evaluate(config, workdir) -> dict:
                          f"{mesh.devices.size} devices")
 
     # --- Input.
-    if not 0 <= config.data.input_nice <= LOWEST:
-        raise ValueError(f"config.data.input_nice={config.data.input_nice}: a nice value "
-                         f"lies in 0..{LOWEST} (0: normal priority)")
     corpus = prepare(config.data.corpus, config.data.data_dir, config.data.manual_dir,
                      config.data.builder_config)
     corpus_rate = corpus.info.metadata["sample_rate"]
@@ -214,10 +210,9 @@ def train_and_evaluate(config, workdir) -> dict:
     # --- Loop.
     train_step = jit_train_step(model, optimizer, loss_fn, mesh)
     eval_step = make_eval_step(model, mesh, pit=config.loss.pit)
-    batches = LowPriorityBatches(lambda step: iter(tfds.as_numpy(train_dataset(
+    batches = iter(tfds.as_numpy(train_dataset(
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
-        split=config.data.train_split, start_step=step, extra=extra))), start,
-        nice=config.data.input_nice)
+        split=config.data.train_split, start_step=start, extra=extra)))
     report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
@@ -234,7 +229,6 @@ def train_and_evaluate(config, workdir) -> dict:
             progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
             report.scalars(step, {"loss": float(metrics["loss"]),
                                   "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
-                                  "input_wait_share": batches.wait_share,
                                   "skipped": int(state.skipped)})
             if int(state.skipped_in_a_row) >= config.max_skipped_in_a_row:
                 raise NonFiniteError(
