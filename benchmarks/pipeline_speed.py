@@ -118,21 +118,28 @@ def main():
              "plain pipeline feeding": feeding(plain_batches),
              "as quickstart feeding": feeding(quickstart_batches),
              "all augmented feeding": feeding(batches)}
+    # The order turns each round, so that no way of feeding always follows the same one.
+    names = list(feeds)
     rates = {name: [] for name in feeds}
-    for _ in range(args.rounds):
-        for name, step in feeds.items():
+    for round_ in range(args.rounds):
+        for name in names[round_ % len(names):] + names[:round_ % len(names)]:
             time.sleep(args.pause)
-            rates[name].append(rate(step, args.batches, args.batch_size))
+            rates[name].append(rate(feeds[name], args.batches, args.batch_size))
     print(f"jax {jax.__version__} on {jax.devices()[0].device_kind}; batch {args.batch_size} x "
           f"{args.segment_seconds} s at 16 kHz; the quickstart's Conv-TasNet")
     for name, (examples, cpu_ms) in alone.items():
         print(f"{name:25s} {examples:9.1f} examples/s, {cpu_ms:.2f} CPU ms per example"
               + (" (its own augmentations)" if "quickstart" in name else ""))
-    model_alone = statistics.median(rates["model fwd+bwd alone"])
+    alone_turns = rates["model fwd+bwd alone"]
+    model_alone = statistics.median(alone_turns)
     for name, values in rates.items():
         median = statistics.median(values)
+        # The machine drifts between rounds more than within one: each turn against
+        # the model alone in its own round is the steadier comparison.
+        in_round = statistics.median(v / a for v, a in zip(values, alone_turns))
         print(f"{name:25s} {median:9.1f} examples/s ({median / model_alone:.1%} of the model "
-              f"alone; turns {' '.join(f'{v:.1f}' for v in values)})")
+              f"alone; {in_round:.1%} as the median of the rounds' ratios; turns "
+              f"{' '.join(f'{v:.1f}' for v in values)})")
     extra_ms = alone["pipeline, as quickstart"][1] - alone["pipeline alone"][1]
     print(f"the quickstart's augmentations: {extra_ms:.2f} CPU ms per example over the plain "
           f"pipeline's; at the model's {model_alone:.1f} examples/s, "

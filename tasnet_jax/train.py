@@ -216,19 +216,26 @@ def train_and_evaluate(config, workdir) -> dict:
     report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
-    tick, tick_step = time.perf_counter(), start
+    tick, tick_step, waited = time.perf_counter(), start, 0.0
     for step in range(start + 1, config.num_steps + 1):
         if stopped:
             break
-        state, metrics = train_step(state, global_batch(next(batches), mesh))
+        began = time.perf_counter()
+        batch = next(batches)
+        waited += time.perf_counter() - began
+        state, metrics = train_step(state, global_batch(batch, mesh))
         progress.update()
         if step % config.log_every_steps == 0:
             now = time.perf_counter()
             rate = (step - tick_step) / (now - tick)
-            tick, tick_step = now, step
+            # Steps are dispatched ahead, so a wait may overlap the step before; a share
+            # near 0 says the pipeline keeps up, a large one that it holds training back.
+            input_wait_share = waited / (now - tick)
+            tick, tick_step, waited = now, step, 0.0
             progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
             report.scalars(step, {"loss": float(metrics["loss"]),
                                   "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
+                                  "input_wait_share": input_wait_share,
                                   "skipped": int(state.skipped)})
             if int(state.skipped_in_a_row) >= config.max_skipped_in_a_row:
                 raise NonFiniteError(

@@ -23,6 +23,8 @@ from tasnet_jax.step import create_train_state
 from tasnet_jax.train import NonFiniteError, extra_corpora, train_and_evaluate
 
 ROOT = Path(__file__).resolve().parent.parent
+# Logged figures that time the run, and so differ between an unbroken and a resumed one.
+TIMINGS = ("steps_per_s", "input_wait_share")
 TINY_MODEL = dict(n_filters=32, bottleneck_channels=16, hidden_channels=32, skip_channels=16,
                   blocks_per_repeat=3, repeats=1)
 # The quickstart experiment, shrunk to seconds: a tiny model on 0.25 s segments.
@@ -81,6 +83,8 @@ def uninterrupted(tmp_path_factory, data_dir):
 def test_a_short_run_learns_and_reports(uninterrupted):
     workdir, output = uninterrupted
     history = [json.loads(line) for line in (workdir / "history.jsonl").read_text().splitlines()]
+    waits = [h["input_wait_share"] for h in history if "loss" in h]
+    assert waits and all(0 <= w < 1 for w in waits)
     scores = [h["val_si_snri"] for h in history if "val_si_snri" in h]
     assert len(scores) == 3 and scores[-1] > scores[0] + 0.5
     summary = json.loads((workdir / "summary.json").read_text())
@@ -127,7 +131,7 @@ def _tensorboard_scalars(workdir):
                                  size_guidance={tb.TENSORS: 0})
     events.Reload()
     return {tag: [(e.step, _tensor_value(e.tensor_proto)) for e in events.Tensors(tag)]
-            for tag in events.Tags()["tensors"] if tag != "steps_per_s"
+            for tag in events.Tags()["tensors"] if tag not in TIMINGS
             and events.SummaryMetadata(tag).plugin_data.plugin_name == "scalars"}
 
 
@@ -156,7 +160,7 @@ def _assert_same_run(workdir, unbroken):
 
     def history(run_dir):  # each step once, as the unbroken run logged it (timings aside)
         rows = [json.loads(line) for line in (Path(run_dir) / "history.jsonl").open()]
-        return [{k: v for k, v in row.items() if k != "steps_per_s"} for row in rows]
+        return [{k: v for k, v in row.items() if k not in TIMINGS} for row in rows]
 
     assert history(workdir) == history(unbroken)
     # TensorBoard too: the steps logged again after each resume replace the
