@@ -164,7 +164,11 @@ def default_config() -> ml_collections.ConfigDict:
         # tuple of dicts with keys corpus, speech and noise (weights against corpus's 1:
         # the share of speech and of noise clips drawn from it), and optionally
         # manual_dir, data_dir, builder_config, split (default "train").
-        extra=())
+        extra=(),
+        # "idle": the training pipeline's threads run only on CPU time the step leaves
+        # (Linux's SCHED_IDLE, back to normal if that starves training:
+        # data_pipelines/idle_input.py); "normal": as the caller's.
+        input_priority="idle")
     config.mixing = dataclasses.asdict(MixingConfig())
     config.optim = dataclasses.asdict(OptimConfig())
     config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple))

@@ -18,6 +18,7 @@ import soundfile as sf
 import tensorflow_datasets as tfds
 from tqdm import tqdm
 
+from data_pipelines.idle_input import IdleBatches
 from data_pipelines.pipeline import MixingConfig, train_dataset
 from data_pipelines.prepare import prepare
 from tasnet_jax import faults
@@ -125,6 +126,7 @@ def _sections(config):
             OptimConfig(**config.optim))
 
 
+INPUT_PRIORITIES = ("idle", "normal")
 REQUIRED_EXTRA_KEYS = {"corpus", "speech", "noise"}
 EXTRA_KEYS = REQUIRED_EXTRA_KEYS | {"manual_dir", "data_dir", "builder_config", "split"}
 
@@ -164,6 +166,9 @@ def train_and_evaluate(config, workdir) -> dict:
                          f"{mesh.devices.size} devices")
 
     # --- Input.
+    if config.data.input_priority not in INPUT_PRIORITIES:
+        raise ValueError(f"config.data.input_priority={config.data.input_priority!r}: "
+                         f"one of {INPUT_PRIORITIES}")
     corpus = prepare(config.data.corpus, config.data.data_dir, config.data.manual_dir,
                      config.data.builder_config)
     corpus_rate = corpus.info.metadata["sample_rate"]
@@ -210,54 +215,58 @@ def train_and_evaluate(config, workdir) -> dict:
     # --- Loop.
     train_step = jit_train_step(model, optimizer, loss_fn, mesh)
     eval_step = make_eval_step(model, mesh, pit=config.loss.pit)
-    batches = iter(tfds.as_numpy(train_dataset(
+    batches = IdleBatches(lambda step: iter(tfds.as_numpy(train_dataset(
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
-        split=config.data.train_split, start_step=start, extra=extra)))
+        split=config.data.train_split, start_step=step, extra=extra))), start,
+        idle=config.data.input_priority == "idle")
     report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
     tick, tick_step, waited = time.perf_counter(), start, 0.0
-    for step in range(start + 1, config.num_steps + 1):
-        if stopped:
-            break
-        began = time.perf_counter()
-        batch = next(batches)
-        waited += time.perf_counter() - began
-        state, metrics = train_step(state, global_batch(batch, mesh))
-        progress.update()
-        if step % config.log_every_steps == 0:
-            now = time.perf_counter()
-            rate = (step - tick_step) / (now - tick)
-            # Steps are dispatched ahead, so a wait may overlap the step before; a share
-            # near 0 says the pipeline keeps up, a large one that it holds training back.
-            input_wait_share = waited / (now - tick)
-            tick, tick_step, waited = now, step, 0.0
-            progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
-            report.scalars(step, {"loss": float(metrics["loss"]),
-                                  "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
-                                  "input_wait_share": input_wait_share,
-                                  "skipped": int(state.skipped)})
-            if int(state.skipped_in_a_row) >= config.max_skipped_in_a_row:
-                raise NonFiniteError(
-                    f"{int(state.skipped_in_a_row)} steps in a row up to step {step} had a "
-                    f"non-finite loss or gradient; the last good checkpoint is step "
-                    f"{checkpoints.latest_step()} in {checkpoints.directory}")
-        if step % config.eval_every_steps == 0 or step == config.num_steps:
-            scores = evaluate(eval_step, state.variables(),
-                              faults.kill_inside(validation(), "validation", step), mesh)
-            factor, stopped = plateau.update(scores["si_snr"], optim_config)
-            if factor != 1.0:
-                lowered = max(learning_rate(state.opt_state) * factor,
-                              optim_config.min_learning_rate)
-                state = state.replace(opt_state=with_learning_rate(state.opt_state, lowered))
-            report.scalars(step, {"val_si_snr": scores["si_snr"], "val_si_snri": scores["si_snri"],
-                                  "learning_rate": learning_rate(state.opt_state)})
-            if main_process:
-                progress.write(f"step {step}: validation SI-SNR {scores['si_snr']:.2f} dB, "
-                               f"SI-SNRi {scores['si_snri']:.2f} dB")
-            save(step, {BEST_METRIC: scores["si_snr"]}, stop=stopped)
-        elif step % config.checkpoint_every_steps == 0:
-            save(step)
+    try:
+        for step in range(start + 1, config.num_steps + 1):
+            if stopped:
+                break
+            began = time.perf_counter()
+            batch = next(batches)
+            waited += time.perf_counter() - began
+            state, metrics = train_step(state, global_batch(batch, mesh))
+            progress.update()
+            if step % config.log_every_steps == 0:
+                now = time.perf_counter()
+                rate = (step - tick_step) / (now - tick)
+                # Steps are dispatched ahead, so a wait may overlap the step before; a share
+                # near 0 says the pipeline keeps up, a large one that it holds training back.
+                input_wait_share = waited / (now - tick)
+                tick, tick_step, waited = now, step, 0.0
+                progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
+                report.scalars(step, {"loss": float(metrics["loss"]),
+                                      "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
+                                      "input_wait_share": input_wait_share,
+                                      "skipped": int(state.skipped)})
+                if int(state.skipped_in_a_row) >= config.max_skipped_in_a_row:
+                    raise NonFiniteError(
+                        f"{int(state.skipped_in_a_row)} steps in a row up to step {step} had a "
+                        f"non-finite loss or gradient; the last good checkpoint is step "
+                        f"{checkpoints.latest_step()} in {checkpoints.directory}")
+            if step % config.eval_every_steps == 0 or step == config.num_steps:
+                scores = evaluate(eval_step, state.variables(),
+                                  faults.kill_inside(validation(), "validation", step), mesh)
+                factor, stopped = plateau.update(scores["si_snr"], optim_config)
+                if factor != 1.0:
+                    lowered = max(learning_rate(state.opt_state) * factor,
+                                  optim_config.min_learning_rate)
+                    state = state.replace(opt_state=with_learning_rate(state.opt_state, lowered))
+                report.scalars(step, {"val_si_snr": scores["si_snr"], "val_si_snri": scores["si_snri"],
+                                      "learning_rate": learning_rate(state.opt_state)})
+                if main_process:
+                    progress.write(f"step {step}: validation SI-SNR {scores['si_snr']:.2f} dB, "
+                                   f"SI-SNRi {scores['si_snri']:.2f} dB")
+                save(step, {BEST_METRIC: scores["si_snr"]}, stop=stopped)
+            elif step % config.checkpoint_every_steps == 0:
+                save(step)
+    finally:
+        batches.close()
     progress.close()
     checkpoints.wait()
 

@@ -428,3 +428,14 @@ def test_extra_corpora_are_checked_then_prepared(recorded_builder, recorded_root
     for message, wrong in bad.items():
         with pytest.raises(ValueError, match=message):
             extra_corpora([wrong])
+
+
+def test_a_wrong_input_priority_is_named(tmp_path):
+    from tasnet_jax.configs import default_config
+
+    config = default_config()
+    config.data.input_priority = "low"
+    with pytest.raises(ValueError, match="config.data.input_priority='low': one of "
+                                         "\\('idle', 'normal'\\)"):
+        train_and_evaluate(config, tmp_path)
+    assert not any(tmp_path.iterdir())  # nothing written for a run that never began
