@@ -11,33 +11,38 @@ behind. Nice 19 did not remove it. Linux's SCHED_IDLE policy, under which a
 thread runs only when nothing else wants the core, does: the pipeline then
 fills its buffers in the gaps the step leaves.
 
-Threads take the scheduling policy of the thread that starts them, and
-tf.data starts its threads at the first request for a batch. So the iterator
-is made, and its first batch taken, in a short-lived thread that has put
-itself at SCHED_IDLE: every thread of the pipeline starts from there, and the
-others (the main thread, XLA's, the fetcher below) keep normal priority.
+The pipeline is made, and its first batch taken (which fills its buffers), in
+the caller's thread at normal priority; then every thread that appeared
+meanwhile, tf.data's, is put at SCHED_IDLE (lowering a thread's priority needs
+no privileges), and so are the threads those start later. The others (the
+main thread, XLA's, the fetcher below) keep normal priority.
 
 An idle pipeline gets nothing of a core that another program keeps busy, and
 an unprivileged thread cannot leave SCHED_IDLE. So a fetcher thread at normal
 priority hands the batches over through a queue, and the consumer watches how
-long it waits: when one batch takes longer than its patience, or waiting takes
-more than `max_wait_share` of the time over two windows of `window` batches in
-a row, the pipeline is rebuilt at normal priority from the step the consumer
+long it waits: when one batch takes longer than `patience_s`, or waiting takes
+more than `max_wait_share` of the time in two windows of `window_s` seconds
+in a row, the pipeline is rebuilt at normal priority from the step the consumer
 had reached. Its stream is a function of (seed, step) (pipeline.py), so the
 new one goes on with exactly the batches the old one would have given. On
 systems without SCHED_IDLE the pipeline runs at normal priority.
 """
-import itertools
 import logging
 import os
 import queue
 import threading
 import time
+from pathlib import Path
 from typing import Callable, Iterator
 
 log = logging.getLogger(__name__)
 
-IDLE_AVAILABLE = hasattr(os, "SCHED_IDLE")
+TASKS = Path("/proc/self/task")  # one entry per thread of this process, on Linux
+IDLE_AVAILABLE = hasattr(os, "SCHED_IDLE") and TASKS.is_dir()
+
+
+def thread_ids() -> set[int]:
+    return {int(task.name) for task in TASKS.iterdir()}
 
 
 class IdleBatches:
@@ -47,51 +52,39 @@ class IdleBatches:
     when done, so the fetcher thread ends before the interpreter does."""
 
     def __init__(self, make: Callable[[int], Iterator], start_step: int = 0, idle: bool = True,
-                 patience_s: float = 10.0, first_patience_s: float = 60.0, window: int = 50,
-                 max_wait_share: float = 0.25):
+                 patience_s: float = 5.0, window_s: float = 5.0, max_wait_share: float = 0.25):
         self._make, self._step = make, start_step
         self.idle = idle and IDLE_AVAILABLE
-        self._patience_s, self._first_patience_s = patience_s, first_patience_s
-        self._window, self._max_wait_share = window, max_wait_share
+        self._patience_s, self._window_s, self._max_wait_share = patience_s, window_s, max_wait_share
         self._generation, self._error = 0, None
         self._start()
 
     def _start(self):
+        """The pipeline made from `self._step` and its first batch queued; its threads idle."""
+        before = thread_ids() if self.idle else set()
+        iterator = self._make(self._step)
+        first = next(iterator)
+        if self.idle:
+            for thread in thread_ids() - before:
+                try:
+                    os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
+                except ProcessLookupError:  # ended meanwhile
+                    pass
         self._batches = queue.Queue(maxsize=1)
+        self._batches.put((None, first))
         self._fetcher = threading.Thread(
-            target=self._fetch, args=(self._generation, self.idle, self._step, self._batches),
+            target=self._fetch, args=(self._generation, iterator, self._batches),
             name="input-fetcher", daemon=True)
         self._fetcher.start()
-        self._first = True
-        self._count, self._waited, self._since, self._windows_over = 0, 0.0, None, 0
+        self._waited, self._since, self._windows_over = 0.0, None, 0
 
-    def _fetch(self, generation, idle, step, out):
+    def _fetch(self, generation, iterator, out):
         try:
-            iterator = self._made_idle(step) if idle else self._make(step)
             while generation == self._generation:
                 out.put((None, next(iterator)))
         except BaseException as error:  # raised again in the consumer's thread
             if generation == self._generation:
                 out.put((error, None))
-
-    def _made_idle(self, step):
-        """`make(step)`, its first batch taken in a thread at SCHED_IDLE."""
-        made = {}
-
-        def start():
-            try:
-                os.sched_setscheduler(0, os.SCHED_IDLE, os.sched_param(0))  # this thread alone
-                iterator = self._make(step)
-                made["value"] = itertools.chain([next(iterator)], iterator)
-            except BaseException as error:
-                made["error"] = error
-
-        thread = threading.Thread(target=start, name="input-pipeline-start", daemon=True)
-        thread.start()
-        thread.join()
-        if "error" in made:
-            raise made["error"]
-        return made["value"]
 
     def __iter__(self):
         return self
@@ -99,12 +92,11 @@ class IdleBatches:
     def __next__(self):
         if self._error is not None:  # the pipeline ended or broke: it stays so
             raise self._error
-        patience = self._first_patience_s if self._first else self._patience_s
         began = time.perf_counter()
         try:
-            error, batch = self._batches.get(timeout=patience if self.idle else None)
+            error, batch = self._batches.get(timeout=self._patience_s if self.idle else None)
         except queue.Empty:
-            self._fall_back(f"gave no batch in {patience:g} s")
+            self._fall_back(f"gave no batch in {self._patience_s:g} s")
             return next(self)
         if error is not None:
             self._error = error
@@ -112,25 +104,23 @@ class IdleBatches:
         self._step += 1
         if self.idle:
             self._watch(began)
-        self._first = False
         return batch
 
     def _watch(self, began):
         """Falls back when waiting took more than its share over two windows in a row."""
         now = time.perf_counter()
-        if self._first:  # the windows start after the first batch: filling buffers is no sign
+        if self._since is None:  # the windows start after the first batch
             self._since = now
             return
         self._waited += now - began
-        self._count += 1
-        if self._count < self._window:
+        if now - self._since < self._window_s:
             return
         share = self._waited / max(now - self._since, 1e-9)
         self._windows_over = self._windows_over + 1 if share > self._max_wait_share else 0
-        self._count, self._waited, self._since = 0, 0.0, now
+        self._waited, self._since = 0.0, now
         if self._windows_over == 2:
-            self._fall_back(f"kept training waiting {share:.0%} of the time over "
-                            f"{2 * self._window} steps")
+            self._fall_back(f"kept training waiting more than {self._max_wait_share:.0%} of "
+                            f"the time for {2 * self._window_s:g} s")
 
     def _fall_back(self, reason):
         log.warning("the input pipeline at idle priority %s (other programs busy?): "
