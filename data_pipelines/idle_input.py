@@ -4,12 +4,12 @@ On a CPU the training step and tf.data's threads share the cores. XLA splits
 each op of the step between its worker threads and the op ends when the last
 of them does, so a pipeline thread that takes a core from one worker for a
 millisecond stalls the whole op. On the 2-core machine the quickstart's steps
-ran about 8% slower with its augmentations on, though they take 3-4% of the
-cores and the model waited for input less than 2% of the time
-(benchmarks/RESULTS.md, session 16): contention, not a pipeline falling
-behind. Nice 19 did not remove it. Linux's SCHED_IDLE policy, under which a
-thread runs only when nothing else wants the core, does: the pipeline then
-fills its buffers in the gaps the step leaves.
+ran about 10% slower with its augmentations on, though they take 3-4% of the
+cores and the model waited for input 1-2% of the time: contention, not a
+pipeline falling behind. Nice 19 did not remove it. Linux's SCHED_IDLE
+policy, under which a thread runs only when nothing else wants the core,
+does most of it: the pipeline fills its buffers in the gaps the step leaves
+(benchmarks/input_priority.py; RESULTS.md, session 17).
 
 The pipeline is made, and its first batch taken (which fills its buffers), in
 the caller's thread at normal priority; then every thread that appeared
@@ -24,8 +24,11 @@ long it waits: when one batch takes longer than `patience_s`, or waiting takes
 more than `max_wait_share` of the time in two windows of `window_s` seconds
 in a row, the pipeline is rebuilt at normal priority from the step the consumer
 had reached. Its stream is a function of (seed, step) (pipeline.py), so the
-new one goes on with exactly the batches the old one would have given. On
-systems without SCHED_IDLE the pipeline runs at normal priority.
+new one goes on with exactly the batches the old one would have given.
+(The augmentations are Python under the GIL: an idle thread that holds it
+while other programs keep the cores busy holds up the main thread too, one
+more reason not to wait long.) On systems without SCHED_IDLE the pipeline
+runs at normal priority.
 """
 import logging
 import os
