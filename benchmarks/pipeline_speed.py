@@ -13,7 +13,11 @@ training step will do (no optimizer yet); (3) the pipeline feeding the model,
 plain, with the quickstart's augmentations and with every stage on. (2) and (3)
 take turns in one process (--rounds), and each prints its median: if (3) is
 close to (2), input is not the bottleneck, and (3) as quickstart against (3)
-plain is what the augmentations cost the quickstart's step. (1) also gives
+plain is what the augmentations cost the quickstart's step; (3) also feeds
+the quickstart's pipeline as training does, its threads at idle priority
+(data_pipelines/idle_input.py). The turns block on every step where
+training dispatches ahead: benchmarks/input_priority.py measures the cost
+in training itself. (1) also gives
 the CPU time each example costs (all threads): on a machine whose speed
 drifts, the steadier measure of what the augmentations take from the model
 (their CPU ms per example, times the examples the model takes per second,
@@ -34,6 +38,7 @@ import tensorflow_datasets as tfds
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from data_pipelines.idle_input import IdleBatches  # noqa: E402
 from data_pipelines.pipeline import MixingConfig, train_dataset  # noqa: E402
 from data_pipelines.prepare import prepare  # noqa: E402
 from experiments.quickstart import get_config  # noqa: E402
@@ -82,12 +87,14 @@ def main():
     quickstart = dataclasses.replace(MixingConfig(**get_config().mixing),
                                      segment_seconds=args.segment_seconds)
 
-    def stream(mixing):
+    def stream(mixing, start_step=0):
         return iter(tfds.as_numpy(train_dataset(builder, global_batch_size=args.batch_size,
-                                                seed=0, mixing=mixing)))
+                                                seed=0, mixing=mixing, start_step=start_step)))
 
     plain_batches, batches = stream(plain), stream(augmented)
     quickstart_batches = stream(quickstart)
+    # As training takes them: its threads at idle priority (data_pipelines/idle_input.py).
+    quickstart_idle = IdleBatches(lambda step: stream(quickstart, step))
 
     model = ConvTasNet(ConvTasNetConfig(**get_config().model))
     first = next(batches)
@@ -117,6 +124,7 @@ def main():
     feeds = {"model fwd+bwd alone": lambda: jax.block_until_ready(grads(params, first)),
              "plain pipeline feeding": feeding(plain_batches),
              "as quickstart feeding": feeding(quickstart_batches),
+             "as quickstart, idle": feeding(quickstart_idle),
              "all augmented feeding": feeding(batches)}
     # The order turns each round, so that no way of feeding always follows the same one.
     names = list(feeds)
@@ -140,6 +148,9 @@ def main():
         print(f"{name:25s} {median:9.1f} examples/s ({median / model_alone:.1%} of the model "
               f"alone; {in_round:.1%} as the median of the rounds' ratios; turns "
               f"{' '.join(f'{v:.1f}' for v in values)})")
+    if not quickstart_idle.idle:
+        print("(the idle pipeline fell back to normal priority during the run)")
+    quickstart_idle.close()
     extra_ms = alone["pipeline, as quickstart"][1] - alone["pipeline alone"][1]
     print(f"the quickstart's augmentations: {extra_ms:.2f} CPU ms per example over the plain "
           f"pipeline's; at the model's {model_alone:.1f} examples/s, "
