@@ -73,6 +73,10 @@ class IdleBatches:
                     os.sched_setscheduler(thread, os.SCHED_IDLE, os.sched_param(0))
                 except ProcessLookupError:  # ended meanwhile
                     pass
+                except OSError as error:  # a sandbox that forbids it: run as before
+                    log.warning("the input pipeline stays at normal priority: %s", error)
+                    self.idle = False
+                    break
         self._batches = queue.Queue(maxsize=1)
         self._batches.put((None, first))
         self._fetcher = threading.Thread(

@@ -116,6 +116,21 @@ def test_an_idle_pipeline_that_gives_nothing_is_rebuilt_after_its_patience(caplo
     batches.close()
 
 
+@needs_idle
+def test_where_priorities_cannot_be_changed_the_pipeline_runs_as_before(monkeypatch, caplog):
+    def forbidden(*args):
+        raise PermissionError(1, "Operation not permitted")
+
+    monkeypatch.setattr(os, "sched_setscheduler", forbidden)
+    made = []
+    with caplog.at_level(logging.WARNING):
+        batches = IdleBatches(counters(made), patience_s=0.0)
+        assert list(itertools.islice(batches, 3)) == [0, 1, 2]
+    assert not batches.idle and made[0].policy() == os.SCHED_OTHER
+    assert "stays at normal priority: [Errno 1] Operation not permitted" in caplog.text
+    batches.close()
+
+
 def test_errors_reach_the_caller_and_stay():
     def broken(step):
         raise FileNotFoundError("corpus gone")
