@@ -60,6 +60,7 @@ class IdleBatches:
         self.idle = idle and IDLE_AVAILABLE
         self._patience_s, self._window_s, self._max_wait_share = patience_s, window_s, max_wait_share
         self._generation, self._error = 0, None
+        self.waited_s = 0.0  # in all, spent in __next__ waiting for batches
         self._start()
 
     def _start(self):
@@ -109,17 +110,18 @@ class IdleBatches:
             self._error = error
             raise error
         self._step += 1
+        now = time.perf_counter()
+        self.waited_s += now - began
         if self.idle:
-            self._watch(began)
+            self._watch(now, now - began)
         return batch
 
-    def _watch(self, began):
+    def _watch(self, now, waited):
         """Falls back when waiting took more than its share over two windows in a row."""
-        now = time.perf_counter()
         if self._since is None:  # the windows start after the first batch
             self._since = now
             return
-        self._waited += now - began
+        self._waited += waited
         if now - self._since < self._window_s:
             return
         share = self._waited / max(now - self._since, 1e-9)

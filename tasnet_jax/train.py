@@ -227,18 +227,15 @@ def train_and_evaluate(config, workdir) -> dict:
         for step in range(start + 1, config.num_steps + 1):
             if stopped:
                 break
-            began = time.perf_counter()
-            batch = next(batches)
-            waited += time.perf_counter() - began
-            state, metrics = train_step(state, global_batch(batch, mesh))
+            state, metrics = train_step(state, global_batch(next(batches), mesh))
             progress.update()
             if step % config.log_every_steps == 0:
                 now = time.perf_counter()
                 rate = (step - tick_step) / (now - tick)
                 # Steps are dispatched ahead, so a wait may overlap the step before; a share
                 # near 0 says the pipeline keeps up, a large one that it holds training back.
-                input_wait_share = waited / (now - tick)
-                tick, tick_step, waited = now, step, 0.0
+                input_wait_share = (batches.waited_s - waited) / (now - tick)
+                tick, tick_step, waited = now, step, batches.waited_s
                 progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
                 report.scalars(step, {"loss": float(metrics["loss"]),
                                       "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,

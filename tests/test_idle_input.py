@@ -97,6 +97,7 @@ def test_a_slow_idle_pipeline_goes_on_at_normal_priority_from_where_it_was(caplo
     with caplog.at_level(logging.WARNING):
         assert list(itertools.islice(batches, 40)) == list(range(100, 140))  # none lost or repeated
     assert [m.policy() for m in made[1:]] == [os.SCHED_OTHER] and not batches.idle
+    assert batches.waited_s > 0.1  # two windows of 0.15 s, mostly waiting, before the rebuild
     assert re.search("more than 50% of the time for 0.3 s.* from step 1[0-3][0-9]$",
                      caplog.text, re.M)
     batches.close()
