@@ -83,9 +83,9 @@ def main():
                 print(f"round {r} {turn:17s} {result['steps_per_s']:6.2f} steps/s  waiting "
                       f"{result['wait_share']:5.1%}  fell back: {result['fell_back']}  "
                       f"({result['wall_s']:.0f} s)", flush=True)
-            if "plain" in round_results:
+            if plain := round_results.get("plain"):
                 for result in round_results.values():
-                    result["of_plain"] = result["steps_per_s"] / round_results["plain"]["steps_per_s"]
+                    result["of_plain"] = result["steps_per_s"] / plain["steps_per_s"]
             results.extend(round_results.values())
     finally:
         for loop in loops:

@@ -58,7 +58,8 @@ class IdleBatches:
                  patience_s: float = 5.0, window_s: float = 5.0, max_wait_share: float = 0.25):
         self._make, self._step = make, start_step
         self.idle = idle and IDLE_AVAILABLE
-        self._patience_s, self._window_s, self._max_wait_share = patience_s, window_s, max_wait_share
+        self._patience_s, self._window_s = patience_s, window_s
+        self._max_wait_share = max_wait_share
         self._generation, self._error = 0, None
         self.waited_s = 0.0  # in all, spent in __next__ waiting for batches
         self._start()

@@ -236,7 +236,8 @@ def train_and_evaluate(config, workdir) -> dict:
                 # near 0 says the pipeline keeps up, a large one that it holds training back.
                 input_wait_share = (batches.waited_s - waited) / (now - tick)
                 tick, tick_step, waited = now, step, batches.waited_s
-                progress.set_postfix(loss=f"{float(metrics['loss']):.2f}", steps_per_s=f"{rate:.2f}")
+                progress.set_postfix(loss=f"{float(metrics['loss']):.2f}",
+                                     steps_per_s=f"{rate:.2f}")
                 report.scalars(step, {"loss": float(metrics["loss"]),
                                       "grad_norm": float(metrics["grad_norm"]), "steps_per_s": rate,
                                       "input_wait_share": input_wait_share,
@@ -254,7 +255,8 @@ def train_and_evaluate(config, workdir) -> dict:
                     lowered = max(learning_rate(state.opt_state) * factor,
                                   optim_config.min_learning_rate)
                     state = state.replace(opt_state=with_learning_rate(state.opt_state, lowered))
-                report.scalars(step, {"val_si_snr": scores["si_snr"], "val_si_snri": scores["si_snri"],
+                report.scalars(step, {"val_si_snr": scores["si_snr"],
+                                      "val_si_snri": scores["si_snri"],
                                       "learning_rate": learning_rate(state.opt_state)})
                 if main_process:
                     progress.write(f"step {step}: validation SI-SNR {scores['si_snr']:.2f} dB, "

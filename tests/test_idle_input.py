@@ -1,4 +1,5 @@
-"""IdleBatches: the pipeline's threads at SCHED_IDLE, the stream unchanged, a starved one rebuilt."""
+"""IdleBatches: the pipeline's threads at SCHED_IDLE, the stream unchanged, a starved
+pipeline rebuilt."""
 import itertools
 import logging
 import os
