@@ -7,13 +7,12 @@ import queue
 import re
 import threading
 import time
-from pathlib import Path
 
 import numpy as np
 import pytest
 import tensorflow_datasets as tfds
 
-from data_pipelines.idle_input import IDLE_AVAILABLE, IdleBatches
+from data_pipelines.idle_input import IDLE_AVAILABLE, IdleBatches, thread_ids
 from data_pipelines.pipeline import MixingConfig, train_dataset
 
 needs_idle = pytest.mark.skipif(not IDLE_AVAILABLE, reason="no SCHED_IDLE on this system")
@@ -163,9 +162,9 @@ def test_the_training_pipelines_threads_are_idle_and_its_stream_unchanged(tiny_b
 
     def policies():
         found = []
-        for task in Path("/proc/self/task").iterdir():
+        for thread in thread_ids():
             try:
-                found.append(os.sched_getscheduler(int(task.name)))
+                found.append(os.sched_getscheduler(thread))
             except ProcessLookupError:  # a thread that ended meanwhile
                 pass
         return found
