@@ -97,3 +97,41 @@ def neg_si_snr(estimates, targets, length=None, weights=None, pit=False):
         raise ValueError(f"weights must hold one value per source ({n_src}), got shape "
                          f"{weights.shape}")
     return -jnp.sum(si_snr(estimates, targets, length) * weights, -1) / jnp.sum(weights)
+
+
+# Multi-resolution STFT loss (Yamamoto et al., Parallel WaveGAN, 2020; as
+# facebookresearch/denoiser trains with it): (fft size, hop, window) in samples.
+STFT_RESOLUTIONS = ((512, 50, 240), (1024, 120, 600), (2048, 240, 1200))
+
+
+def _stft_magnitude(x, n_fft, hop, win):
+    """|STFT| of [..., samples] -> [..., frames, n_fft // 2 + 1], as torch.stft with
+    center=True, reflect padding and a periodic Hann window of `win` samples
+    centred in `n_fft`."""
+    x = jnp.pad(x, [(0, 0)] * (x.ndim - 1) + [(n_fft // 2, n_fft // 2)], mode="reflect")
+    n_frames = 1 + (x.shape[-1] - n_fft) // hop
+    index = np.arange(n_frames)[:, None] * hop + np.arange(n_fft)[None, :]
+    window = np.zeros(n_fft, np.float32)
+    start = (n_fft - win) // 2
+    window[start:start + win] = 0.5 - 0.5 * np.cos(2 * np.pi * np.arange(win) / win)
+    spectrum = jnp.fft.rfft(x[..., index] * window, axis=-1)
+    # The floor keeps the square root's gradient finite in silence.
+    return jnp.sqrt(jnp.maximum(jnp.real(spectrum) ** 2 + jnp.imag(spectrum) ** 2, 1e-7))
+
+
+def multi_resolution_stft(estimate, target, length=None, resolutions=STFT_RESOLUTIONS):
+    """Spectral convergence plus mean absolute log-magnitude difference,
+    averaged over `resolutions`, [..., samples] x2 -> [...]. Unlike SI-SNR it
+    depends on the estimate's scale, and it ignores phase. Padding is zeroed
+    in both signals first."""
+    mask, _ = _valid_samples(length, jnp.broadcast_shapes(estimate.shape, target.shape),
+                             estimate.dtype)
+    estimate, target = estimate * mask, target * mask
+    total = 0.0
+    for n_fft, hop, win in resolutions:
+        est, tgt = (_stft_magnitude(s, n_fft, hop, win) for s in (estimate, target))
+        convergence = (jnp.sqrt(jnp.sum(jnp.square(tgt - est), axis=(-2, -1)))
+                       / jnp.sqrt(jnp.sum(jnp.square(tgt), axis=(-2, -1))))
+        log_distance = jnp.mean(jnp.abs(jnp.log(tgt) - jnp.log(est)), axis=(-2, -1))
+        total = total + convergence + log_distance
+    return total / len(resolutions)
