@@ -171,7 +171,7 @@ def default_config() -> ml_collections.ConfigDict:
         input_priority="idle")
     config.mixing = dataclasses.asdict(MixingConfig())
     config.optim = dataclasses.asdict(OptimConfig())
-    config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple), stft_weight=0.0)
+    config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple))
     config.global_batch_size = 8
     config.seed = 0
     config.num_steps = 100_000

@@ -25,7 +25,7 @@ from tasnet_jax import faults
 from tasnet_jax.checkpoints import BEST_METRIC, Checkpoints
 from tasnet_jax.configs import default_config  # noqa: F401 (re-exported)
 from tasnet_jax.evaluate import eval_batches, evaluate, examples, make_eval_step
-from tasnet_jax.losses import multi_resolution_stft, neg_si_snr
+from tasnet_jax.losses import neg_si_snr
 from tasnet_jax.metrics import summarize, utterance_metrics
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.optim import OptimConfig, Plateau, learning_rate, make_optimizer, with_learning_rate
@@ -86,14 +86,10 @@ def _config_changes(saved: dict, current: dict, workdir) -> list[str]:
     return changes
 
 
-def _training_loss(estimates, sources, length, stft_weight=0.0, **options):
-    """Negative SI-SNR, plus `stft_weight` times the speech's multi-resolution
-    STFT loss; a speech-only model (n_src=1, e.g. Asteroid's enh_single)
+def _training_loss(estimates, sources, length, **options):
+    """Negative SI-SNR; a speech-only model (n_src=1, e.g. Asteroid's enh_single)
     learns the speech source alone."""
-    loss = neg_si_snr(estimates, sources[:, :estimates.shape[1]], length, **options)
-    if stft_weight:
-        loss = loss + stft_weight * multi_resolution_stft(estimates[:, 0], sources[:, 0], length)
-    return loss
+    return neg_si_snr(estimates, sources[:, :estimates.shape[1]], length, **options)
 
 
 def _start_from(source, model_config, state):
@@ -187,8 +183,7 @@ def train_and_evaluate(config, workdir) -> dict:
     # --- Model, loss, optimizer.
     model = ConvTasNet(model_config)
     loss_fn = functools.partial(_training_loss, pit=config.loss.pit,
-                                weights=config.loss.source_weights,
-                                stft_weight=config.loss.get("stft_weight", 0.0))
+                                weights=config.loss.source_weights)
     optimizer = make_optimizer(optim_config)
     state = create_train_state(model, optimizer, jax.random.key(config.seed),
                                jnp.zeros((1, model_config.filter_length)), mesh)
