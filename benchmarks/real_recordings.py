@@ -29,9 +29,10 @@ Every utterance is mixed with one noise of each kind at 0 and 5 dB SNR
 (noise looped to the utterance's length, choices fixed by names), 192 pairs
 at 16 kHz. Each run's best checkpoint denoises them (tasnet_jax.evaluate_files);
 the table gives the SI-SNR improvement, and PESQ and STOI of the noisy input
-and of the estimate, per kind and SNR. A last line says how much of clean
-speech, real and synthetic, the model leaves alone (SI-SNR of its output on
-a clean input). Recordings that cannot be read are left out with a warning
+and of the estimate, per kind and SNR. A line says how much of clean speech,
+real and synthetic, the model leaves alone (SI-SNR of its output on a clean
+input), and a last table gives both figures per voice: the voices differ by
+more than the noise kinds do. Recordings that cannot be read are left out with a warning
 naming them.
 """
 import argparse
@@ -202,14 +203,36 @@ def group_scores(rows, manifest) -> dict:
     return out
 
 
-def clean_kept_db(denoiser, paths) -> float:
-    """Mean SI-SNR of the speech estimate against its input when the input is
-    clean speech: how much of a voice the model leaves alone."""
+def clean_kept(denoiser, paths) -> list[float]:
+    """SI-SNR of the speech estimate against its input, per file, when the input
+    is clean speech: how much of a voice the model leaves alone."""
     kept = []
     for path in paths:
         speech = read_audio(path, denoiser.sample_rate)
         kept.append(si_snr_db(denoiser(speech)[0], speech))
-    return float(np.mean(kept))
+    return kept
+
+
+def voice_of(utterance: str) -> str:
+    """'tuxpaint_ro_2' -> 'tuxpaint_ro': utterances are named VOICE_N."""
+    return utterance.rsplit("_", 1)[0]
+
+
+def voice_scores(rows, manifest, kept_by_utterance) -> dict:
+    """{voice: {pairs, si_snri, clean_kept_db}} over every noise kind and SNR."""
+    speech_of = {m["file"]: m["speech"] for m in manifest}
+    pairs = {}
+    for row in rows:
+        if "error" not in row:
+            pairs.setdefault(voice_of(speech_of[row["file"]]), []).append(row)
+    out = {}
+    for voice, members in sorted(pairs.items()):
+        kept = [db for name, db in kept_by_utterance.items() if voice_of(name) == voice]
+        out[voice] = {"pairs": len(members),
+                      "si_snri": float(np.mean([r["si_snr"] - r["mixture_si_snr"]
+                                                for r in members])),
+                      "clean_kept_db": float(np.mean(kept))}
+    return out
 
 
 def main():
@@ -231,13 +254,16 @@ def main():
         rows, _ = evaluate_folders(denoiser, set_dir / "noisy", set_dir / "clean")
         table = results[run] = group_scores(rows, manifest)
         real_speech = sorted((set_dir / "clean" / f"{next(iter(NOISE))}_{SNRS_DB[0]}dB").glob("*"))
+        kept_real = dict(zip((p.stem for p in real_speech), clean_kept(denoiser, real_speech)))
         table["clean kept"] = {
-            "real_db": clean_kept_db(denoiser, real_speech),
-            "synthetic_db": clean_kept_db(denoiser, sorted(SPEECH_DIR.glob("test/*/*.flac")))}
+            "real_db": float(np.mean(list(kept_real.values()))),
+            "synthetic_db": float(np.mean(clean_kept(
+                denoiser, sorted(SPEECH_DIR.glob("test/*/*.flac")))))}
+        table["voices"] = voice_scores(rows, manifest, kept_real)
         print(f"\n{run} (step {denoiser.step}): {table['all']['pairs']} pairs")
         print(f"{'':16} {'pairs':>5} {'SI-SNRi':>8} {'PESQ in -> out':>16} {'STOI in -> out':>16}")
         for group, s in table.items():
-            if group == "clean kept":
+            if group in ("clean kept", "voices"):
                 continue
             print(f"{group:16} {s['pairs']:5d} {s['si_snri']:8.2f} "
                   f"{s['mixture_pesq']:7.2f} -> {s['pesq']:4.2f} "
@@ -245,6 +271,9 @@ def main():
         kept = table["clean kept"]
         print(f"clean speech in, SI-SNR of what comes out: real {kept['real_db']:.2f} dB, "
               f"synthetic (the corpus's test voices) {kept['synthetic_db']:.2f} dB")
+        print(f"{'per voice':16} {'pairs':>5} {'SI-SNRi':>8} {'clean kept':>11}")
+        for voice, s in table["voices"].items():
+            print(f"{voice:16} {s['pairs']:5d} {s['si_snri']:8.2f} {s['clean_kept_db']:8.2f} dB")
     if args.json:
         args.json.write_text(json.dumps(results, indent=2))
 
