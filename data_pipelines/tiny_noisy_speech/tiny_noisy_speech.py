@@ -40,12 +40,11 @@ NOISES_PER_UTTERANCE = {"train": 3, "validation": 1, "test": 1}
 class TinyNoisySpeech(tfds.core.GeneratorBasedBuilder):
     """A few minutes of synthetic noisy speech that ships with tasnet-jax."""
 
-    VERSION = tfds.core.Version("2.1.0")
+    VERSION = tfds.core.Version("2.0.0")
     RELEASE_NOTES = {
         "1.0.0": "First release.",
         "2.0.0": "14 more training voices, held-out babble voices, 13 noise kinds, "
                  "3 noises per training utterance.",
-        "2.1.0": "16 more training voices: espeak-ng variants (Klatt sources, jitter, formant shifts).",
     }
 
     def _info(self):
