@@ -5,7 +5,8 @@ any sample rate (resampled with soxr) and any number of channels (averaged).
 Splits: validation and test hold 10% of the clean files each (at least one),
 chosen by a hash of their names, and train the rest; each utterance carries a noise clip for the training pipeline to
 remix. Configs set the sample rate: 16k (default) or 8k. Use one data_dir
-per pair of folders: tfds caches a built dataset by name, config and version.
+per pair of folders: tfds caches a built dataset by name, config and version
+(data_pipelines.prepare refuses a build whose folders changed since).
 """
 from pathlib import Path
 

@@ -5,8 +5,22 @@
 NAME is one of BUILDERS; all but tiny_noisy_speech read a corpus the user has
 downloaded into --manual_dir (each builder's MANUAL_DOWNLOAD_INSTRUCTIONS say
 what goes there). --data_dir defaults to tfds's (~/tensorflow_datasets).
+
+tfds keeps a built corpus by name, config and version only, so a build can
+outlive what it was built from: a user's folder that gained or lost files, or
+an embedded corpus whose files changed under the same version. Beside each
+build, SOURCES_FILE records what it came from (the manual folder's file count
+and bytes, or a digest of the embedded corpus's files and code). A later
+prepare that finds them changed rebuilds an embedded corpus (a minute's work)
+with a warning, and refuses a user's corpus with an error that names the
+build and the folder, since rebuilding it may take hours. Builds made before
+this record existed are trusted as they are.
 """
 import argparse
+import hashlib
+import json
+import logging
+import shutil
 import sys
 from pathlib import Path
 
@@ -33,6 +47,8 @@ BUILDERS = {
     "recorded_music": RecordedMusic,
     "game_voices": GameVoices,
 }
+SOURCES_FILE = "tasnet_sources.json"
+log = logging.getLogger(__name__)
 
 
 def builder(name: str, data_dir=None, config=None) -> tfds.core.DatasetBuilder:
@@ -46,9 +62,49 @@ def builder(name: str, data_dir=None, config=None) -> tfds.core.DatasetBuilder:
     return cls(config=config, data_dir=None if data_dir is None else str(data_dir))
 
 
+def _files_under(folder: Path, skip: Path):
+    return (p for p in sorted(folder.rglob("*"))
+            if p.is_file() and skip not in p.parents and p.name != SOURCES_FILE)
+
+
+def sources_of(ready: tfds.core.DatasetBuilder, manual_dir) -> dict:
+    """What a build comes from: the manual folder's files (count and bytes; their
+    names and sizes digested), or the digest of an embedded corpus's SOURCES."""
+    digest = hashlib.sha256()
+    if manual_dir is None:
+        for root in getattr(ready, "SOURCES", ()):
+            for path in [root] if root.is_file() else _files_under(root, root / ".nothing"):
+                digest.update(f"{path.relative_to(root.parent)}\n".encode())
+                digest.update(path.read_bytes())
+        return {"digest": digest.hexdigest()}
+    count = size = 0
+    folder = Path(manual_dir).resolve()
+    # A data_dir inside manual_dir holds builds, not sources.
+    for path in _files_under(folder, Path(ready.data_dir_root).resolve()):
+        count, size = count + 1, size + path.stat().st_size
+        digest.update(f"{path.relative_to(folder)}\t{path.stat().st_size}\n".encode())
+    return {"files": count, "bytes": size, "digest": digest.hexdigest()}
+
+
+def _stale_build(name, ready, manual_dir, old, new):
+    """Rebuild an embedded corpus; refuse a user's (see the module's docstring)."""
+    where = ready.data_dir
+    if manual_dir is None:
+        log.warning("%s in %s was built from other files than this tasnet-jax ships; "
+                    "building it again", name, where)
+        shutil.rmtree(where)
+        return
+    raise ValueError(
+        f"{name} in {where} was built from {old['files']} files ({old['bytes']:,} bytes) in "
+        f"its manual_dir; {manual_dir} now holds {new['files']} ({new['bytes']:,} bytes), so "
+        f"that build is stale. Delete {where} to build it again from {manual_dir}, or pass "
+        "another data_dir.")
+
+
 def prepare(name: str, data_dir=None, manual_dir=None, config=None) -> tfds.core.DatasetBuilder:
-    """Build the corpus if it is not built yet; returns the ready builder.
-    Folders may start with ~ (the user's home)."""
+    """Build the corpus if it is not built yet, or if what it was built from
+    changed (module docstring); returns the ready builder. Folders may start
+    with ~ (the user's home)."""
     data_dir, manual_dir = (None if d is None else Path(d).expanduser()
                             for d in (data_dir, manual_dir))
     ready = builder(name, data_dir, config)
@@ -57,8 +113,20 @@ def prepare(name: str, data_dir=None, manual_dir=None, config=None) -> tfds.core
         given = None if manual_dir is None else str(manual_dir)
         raise ValueError(f"{name} reads a corpus you download yourself; pass its folder as "
                          f"manual_dir (got {given!r}).\n{ready.MANUAL_DOWNLOAD_INSTRUCTIONS}")
+    if not needs_manual:
+        manual_dir = None
+    record = Path(ready.data_dir) / SOURCES_FILE
+    if ready.is_prepared() and record.exists():
+        old, new = json.loads(record.read_text()), sources_of(ready, manual_dir)
+        if old != new:
+            _stale_build(name, ready, manual_dir, old, new)
+            ready = builder(name, data_dir, config)
     ready.download_and_prepare(download_config=tfds.download.DownloadConfig(
         manual_dir=None if manual_dir is None else str(manual_dir)))
+    if not record.exists():
+        partial = record.with_name(record.name + ".partial")
+        partial.write_text(json.dumps(sources_of(ready, manual_dir)))
+        partial.replace(record)  # whole or absent, should another process read it
     return ready
 
 

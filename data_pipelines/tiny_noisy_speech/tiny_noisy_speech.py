@@ -30,6 +30,7 @@ import tensorflow_datasets as tfds
 
 from data_pipelines.audio import INT16_SCALE, example
 from data_pipelines.features import noisy_speech_info
+from data_pipelines.tiny_noisy_speech import synthetic_noise
 from data_pipelines.tiny_noisy_speech.synthetic_noise import KINDS, RATE, make_noise
 
 SPEECH_DIR = Path(__file__).parent / "speech"
@@ -41,6 +42,8 @@ class TinyNoisySpeech(tfds.core.GeneratorBasedBuilder):
     """A few minutes of synthetic noisy speech that ships with tasnet-jax."""
 
     VERSION = tfds.core.Version("2.0.0")
+    # What a build is made from; data_pipelines.prepare rebuilds when they change.
+    SOURCES = (SPEECH_DIR, Path(synthetic_noise.__file__), Path(__file__))
     RELEASE_NOTES = {
         "1.0.0": "First release.",
         "2.0.0": "14 more training voices, held-out babble voices, 13 noise kinds, "
