@@ -62,9 +62,9 @@ def builder(name: str, data_dir=None, config=None) -> tfds.core.DatasetBuilder:
     return cls(config=config, data_dir=None if data_dir is None else str(data_dir))
 
 
-def _files_under(folder: Path, skip: Path):
-    return (p for p in sorted(folder.rglob("*"))
-            if p.is_file() and skip not in p.parents and p.name != SOURCES_FILE)
+def _files_under(folder: Path, skip: Path | None = None):
+    return (p for p in sorted(folder.rglob("*")) if p.is_file() and p.name != SOURCES_FILE
+            and (skip is None or skip not in p.parents))
 
 
 def sources_of(ready: tfds.core.DatasetBuilder, manual_dir) -> dict:
@@ -73,7 +73,7 @@ def sources_of(ready: tfds.core.DatasetBuilder, manual_dir) -> dict:
     digest = hashlib.sha256()
     if manual_dir is None:
         for root in getattr(ready, "SOURCES", ()):
-            for path in [root] if root.is_file() else _files_under(root, root / ".nothing"):
+            for path in [root] if root.is_file() else _files_under(root):
                 digest.update(f"{path.relative_to(root.parent)}\n".encode())
                 digest.update(path.read_bytes())
         return {"digest": digest.hexdigest()}
@@ -95,10 +95,10 @@ def _stale_build(name, ready, manual_dir, old, new):
         shutil.rmtree(where)
         return
     raise ValueError(
-        f"{name} in {where} was built from {old['files']} files ({old['bytes']:,} bytes) in "
-        f"its manual_dir; {manual_dir} now holds {new['files']} ({new['bytes']:,} bytes), so "
-        f"that build is stale. Delete {where} to build it again from {manual_dir}, or pass "
-        "another data_dir.")
+        f"{name} in {where} is stale: the files in {manual_dir} changed since it was built "
+        f"(then {old['files']} files, {old['bytes']:,} bytes; now {new['files']} files, "
+        f"{new['bytes']:,} bytes, or other names or sizes). Delete {where} to build it again "
+        "from them, or pass another data_dir.")
 
 
 def prepare(name: str, data_dir=None, manual_dir=None, config=None) -> tfds.core.DatasetBuilder:
