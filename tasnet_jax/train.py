@@ -8,7 +8,6 @@ the data stream where it stopped; a finished run only re-reports its summary.
 import dataclasses
 import functools
 import json
-import os
 import time
 from pathlib import Path
 
@@ -87,28 +86,10 @@ def _config_changes(saved: dict, current: dict, workdir) -> list[str]:
     return changes
 
 
-TEACHER_WEIGHT = float(os.environ.get("TASNET_TEACHER_WEIGHT", "0.5"))
-
-
 def _training_loss(estimates, sources, length, **options):
     """Negative SI-SNR; a speech-only model (n_src=1, e.g. Asteroid's enh_single)
-    learns the speech source alone. Experiment: sources [batch, 4, samples] also
-    hold a teacher's two estimates, matched with weight TEACHER_WEIGHT."""
-    if sources.shape[1] == 4 and estimates.shape[1] == 2:
-        return ((1 - TEACHER_WEIGHT) * neg_si_snr(estimates, sources[:, :2], length, **options)
-                + TEACHER_WEIGHT * neg_si_snr(estimates, sources[:, 2:], length, **options))
+    learns the speech source alone."""
     return neg_si_snr(estimates, sources[:, :estimates.shape[1]], length, **options)
-
-
-def _with_teacher(batches):
-    """Experiment: each batch's sources followed by the teacher's (TASNET_TEACHER) estimates."""
-    from tasnet_jax.inference import load
-
-    teacher = load(os.environ["TASNET_TEACHER"])
-    apply = jax.jit(ConvTasNet(teacher.config).apply)
-    for batch in batches:
-        taught = np.asarray(apply(teacher.variables, batch["mixture"], batch["length"]))
-        yield {**batch, "sources": np.concatenate([batch["sources"], taught], axis=1)}
 
 
 def _start_from(source, model_config, state):
@@ -238,7 +219,6 @@ def train_and_evaluate(config, workdir) -> dict:
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
         split=config.data.train_split, start_step=step, extra=extra))), start,
         idle=config.data.input_priority == "idle")
-    taught = _with_teacher(batches) if os.environ.get("TASNET_TEACHER") else batches
     report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
@@ -247,7 +227,7 @@ def train_and_evaluate(config, workdir) -> dict:
         for step in range(start + 1, config.num_steps + 1):
             if stopped:
                 break
-            state, metrics = train_step(state, global_batch(next(taught), mesh))
+            state, metrics = train_step(state, global_batch(next(batches), mesh))
             progress.update()
             if step % config.log_every_steps == 0:
                 now = time.perf_counter()
