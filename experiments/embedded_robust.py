@@ -25,6 +25,7 @@ from tasnet_jax.launch import launch  # noqa: E402
 
 def get_config():
     config = quickstart.get_config()  # its corpus, augmentations and optimizer
+    config.loss.teacher = None  # not its teacher: the shipped models were trained without one
     config.model = dataclasses.asdict(ConvTasNetConfig(
         n_filters=256, filter_length=32, stride=16, bottleneck_channels=128,
         hidden_channels=256, skip_channels=128, blocks_per_repeat=8, repeats=2))

@@ -35,6 +35,7 @@ RECORDED_EXTRA = (
 
 def get_config():
     config = quickstart.get_config()
+    config.loss.teacher = None  # it learns from recorded data itself (measured without one)
     config.data.extra = RECORDED_EXTRA
     return config
 

@@ -171,7 +171,10 @@ def default_config() -> ml_collections.ConfigDict:
         input_priority="idle")
     config.mixing = dataclasses.asdict(MixingConfig())
     config.optim = dataclasses.asdict(OptimConfig())
-    config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple))
+    # teacher: a trained model (anything inference.load takes) whose estimates the
+    # model also learns to match, for teacher_weight of the loss (tasnet_jax/teacher.py).
+    config.loss = dict(pit=False, source_weights=config_dict.placeholder(tuple),
+                       teacher=config_dict.placeholder(str), teacher_weight=0.5)
     config.global_batch_size = 8
     config.seed = 0
     config.num_steps = 100_000

@@ -50,7 +50,8 @@ def train_step(state: TrainState, batch: dict, *, model, optimizer, loss_fn: Cal
         variables = {"params": params, "batch_stats": state.batch_stats}
         estimates, updates = model.apply(variables, batch["mixture"], batch["length"],
                                          train=True, mutable=["batch_stats"])
-        losses = loss_fn(estimates, batch["sources"], batch["length"])
+        taught = {"teacher": batch["teacher"]} if "teacher" in batch else {}
+        losses = loss_fn(estimates, batch["sources"], batch["length"], **taught)
         return jnp.mean(losses), updates.get("batch_stats", state.batch_stats)
 
     (loss, batch_stats), grads = jax.value_and_grad(loss_of, has_aux=True)(state.params)

@@ -32,6 +32,7 @@ from tasnet_jax.optim import OptimConfig, Plateau, learning_rate, make_optimizer
 from tasnet_jax.parallel import global_batch, make_mesh
 from tasnet_jax.reporting import Reporter
 from tasnet_jax.step import create_train_state, jit_train_step
+from tasnet_jax.teacher import load_teacher, taught
 
 # How a model computes, not what it is: these may differ from an init_from source's.
 COMPUTE_FIELDS = ("compute_dtype", "remat")
@@ -86,10 +87,15 @@ def _config_changes(saved: dict, current: dict, workdir) -> list[str]:
     return changes
 
 
-def _training_loss(estimates, sources, length, **options):
+def _training_loss(estimates, sources, length, teacher=None, teacher_weight=0.0, **options):
     """Negative SI-SNR; a speech-only model (n_src=1, e.g. Asteroid's enh_single)
-    learns the speech source alone."""
-    return neg_si_snr(estimates, sources[:, :estimates.shape[1]], length, **options)
+    learns the speech source alone. Given a teacher's estimates, the loss is
+    (1 - teacher_weight) of that and teacher_weight of the same against them."""
+    loss = neg_si_snr(estimates, sources[:, :estimates.shape[1]], length, **options)
+    if teacher is None:
+        return loss
+    return ((1 - teacher_weight) * loss
+            + teacher_weight * neg_si_snr(estimates, teacher, length, **options))
 
 
 def _start_from(source, model_config, state):
@@ -169,6 +175,12 @@ def train_and_evaluate(config, workdir) -> dict:
     if config.data.input_priority not in INPUT_PRIORITIES:
         raise ValueError(f"config.data.input_priority={config.data.input_priority!r}: "
                          f"one of {INPUT_PRIORITIES}")
+    if not 0 <= config.loss.teacher_weight <= 1:
+        raise ValueError(f"config.loss.teacher_weight={config.loss.teacher_weight!r}: "
+                         "a share of the loss, in [0, 1]")
+    if config.loss.teacher and config.loss.pit:
+        raise ValueError("config.loss.teacher with config.loss.pit: a teacher's sources have "
+                         "no order to match under PIT; set one of them off")
     corpus = prepare(config.data.corpus, config.data.data_dir, config.data.manual_dir,
                      config.data.builder_config)
     corpus_rate = corpus.info.metadata["sample_rate"]
@@ -183,7 +195,9 @@ def train_and_evaluate(config, workdir) -> dict:
     # --- Model, loss, optimizer.
     model = ConvTasNet(model_config)
     loss_fn = functools.partial(_training_loss, pit=config.loss.pit,
-                                weights=config.loss.source_weights)
+                                weights=config.loss.source_weights,
+                                teacher_weight=config.loss.teacher_weight)
+    teach = load_teacher(config.loss.teacher, model_config) if config.loss.teacher else None
     optimizer = make_optimizer(optim_config)
     state = create_train_state(model, optimizer, jax.random.key(config.seed),
                                jnp.zeros((1, model_config.filter_length)), mesh)
@@ -219,6 +233,7 @@ def train_and_evaluate(config, workdir) -> dict:
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
         split=config.data.train_split, start_step=step, extra=extra))), start,
         idle=config.data.input_priority == "idle")
+    inputs = taught(batches, teach) if teach else batches
     report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
@@ -227,7 +242,7 @@ def train_and_evaluate(config, workdir) -> dict:
         for step in range(start + 1, config.num_steps + 1):
             if stopped:
                 break
-            state, metrics = train_step(state, global_batch(next(batches), mesh))
+            state, metrics = train_step(state, global_batch(next(inputs), mesh))
             progress.update()
             if step % config.log_every_steps == 0:
                 now = time.perf_counter()

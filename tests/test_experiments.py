@@ -41,3 +41,11 @@ def test_experiment_files_import_neither_tensorflow_nor_jax():
                           capture_output=True, text=True, check=True,
                           cwd=EXPERIMENTS[0].parent.parent)
     assert done.stdout.strip() == ""
+
+
+def test_only_the_quickstart_learns_from_a_teacher():
+    from experiments import embedded_robust, quickstart, quickstart_recorded, robust_recorded
+    teacher = quickstart.get_config().loss.teacher
+    assert teacher and (Path(teacher) / "README.md").exists()  # a shipped model
+    for other in (embedded_robust, quickstart_recorded, robust_recorded):
+        assert other.get_config().loss.teacher is None

@@ -439,3 +439,17 @@ def test_a_wrong_input_priority_is_named(tmp_path):
                                          "\\('idle', 'normal'\\)"):
         train_and_evaluate(config, tmp_path)
     assert not any(tmp_path.iterdir())  # nothing written for a run that never began
+
+
+def test_a_wrong_teacher_setting_is_named(tmp_path):
+    from tasnet_jax.configs import default_config
+
+    config = default_config()
+    config.loss.teacher_weight = 1.5
+    with pytest.raises(ValueError, match="config.loss.teacher_weight=1.5: .* in \\[0, 1\\]"):
+        train_and_evaluate(config, tmp_path)
+    config = default_config()
+    config.loss.teacher, config.loss.pit = str(ROOT / "pretrained/embedded_robust"), True
+    with pytest.raises(ValueError, match="config.loss.teacher with config.loss.pit"):
+        train_and_evaluate(config, tmp_path)
+    assert not any(tmp_path.iterdir())
