@@ -43,7 +43,9 @@ def run(turn, workdir, steps, extra):
     decay = int(steps * 0.4)
     command = [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={workdir}",
                f"--config.num_steps={steps}", f"--config.optim.decay_begin_step={steps - decay}",
-               f"--config.optim.decay_steps={decay}", *TURNS[turn], *extra]
+               f"--config.optim.decay_steps={decay}",
+               # The teacher's forward pass would dilute what the pipeline costs the step.
+               "--config.loss.teacher=", *TURNS[turn], *extra]
     began = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True)
     if done.returncode:
