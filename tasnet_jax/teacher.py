@@ -5,8 +5,9 @@ match, on the same mixtures, the estimates of a model that learned more
 (`config.loss.teacher`: anything `inference.load` takes), it takes on some
 of what the teacher learned elsewhere: the quickstart, trained on the
 embedded corpus with `pretrained/robust_recorded` as its teacher, denoises
-real recordings 0.7 dB better (benchmarks/RESULTS.md, session 18). The
-teacher runs on the host's batch before each step, on one device.
+real recordings 0.6-0.7 dB better over two seeds (benchmarks/RESULTS.md,
+session 18). The teacher runs on the host's batch before each step, on one
+device, in runs of one process (several processes: not yet).
 """
 from typing import Callable, Iterator
 

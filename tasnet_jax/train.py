@@ -178,6 +178,10 @@ def train_and_evaluate(config, workdir) -> dict:
     if not 0 <= config.loss.teacher_weight <= 1:
         raise ValueError(f"config.loss.teacher_weight={config.loss.teacher_weight!r}: "
                          "a share of the loss, in [0, 1]")
+    if config.loss.teacher and jax.process_count() > 1:
+        raise ValueError("config.loss.teacher runs in one process only (each process would "
+                         "need its own teacher on its own device: not built yet); set "
+                         "--config.loss.teacher= for a run of several processes")
     if config.loss.teacher and config.loss.pit:
         raise ValueError("config.loss.teacher with config.loss.pit: a teacher's sources have "
                          "no order to match under PIT; set one of them off")
