@@ -24,12 +24,14 @@ def load_teacher(source, model_config: ConvTasNetConfig) -> Callable:
     from tasnet_jax.model import ConvTasNet
 
     teacher = load(source)
-    for field in ("n_src", "sample_rate"):
-        ours, theirs = getattr(model_config, field), getattr(teacher.config, field)
-        if ours != theirs:
-            raise ValueError(f"config.loss.teacher={source}: its {field} is {theirs}, the "
-                             f"model's {ours}; a teacher must give the same sources at the "
-                             "same rate")
+    # A speech-only model (n_src=1) learns the teacher's speech alone.
+    for field, short in (("n_src", model_config.n_src > teacher.config.n_src),
+                         ("sample_rate", model_config.sample_rate != teacher.config.sample_rate)):
+        if short:
+            raise ValueError(f"config.loss.teacher={source}: its {field} is "
+                             f"{getattr(teacher.config, field)}, the model's "
+                             f"{getattr(model_config, field)}; a teacher must give at least "
+                             "the model's sources, at its rate")
     apply = jax.jit(ConvTasNet(teacher.config).apply)
 
     def teach(mixture, length):

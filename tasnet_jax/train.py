@@ -95,7 +95,8 @@ def _training_loss(estimates, sources, length, teacher=None, teacher_weight=0.0,
     if teacher is None:
         return loss
     return ((1 - teacher_weight) * loss
-            + teacher_weight * neg_si_snr(estimates, teacher, length, **options))
+            + teacher_weight * neg_si_snr(estimates, teacher[:, :estimates.shape[1]], length,
+                                          **options))
 
 
 def _start_from(source, model_config, state):

@@ -53,7 +53,7 @@ def test_a_teacher_adds_its_estimates_to_each_batch(make_run):
 def test_teachers_that_cannot_teach_are_named(make_run):
     workdir, _, _ = make_run()
     model = load(workdir).config
-    for field, value in (("n_src", 1), ("sample_rate", 8000)):
+    for field, value in (("n_src", 3), ("sample_rate", 8000)):
         wrong = ConvTasNetConfig(**{**model.__dict__, field: value})
         with pytest.raises(ValueError, match=f"config.loss.teacher=.*its {field} is "):
             load_teacher(workdir, wrong)
