@@ -89,9 +89,15 @@ class Checkpoints:
     def restore_variables(self, step: int) -> dict:
         """{"params", "batch_stats"} saved at `step`, whatever the layout of the
         optimizer state beside them (models saved before the optimizer's state
-        became one vector load too)."""
+        became one vector load too), on this process's first device: not the
+        devices it was saved from, which another machine, or another process of
+        a run of several, does not have."""
+        saved = ocp.StandardCheckpointHandler().metadata(self.directory / str(step) / "state")
+        here = jax.sharding.SingleDeviceSharding(jax.local_devices()[0])
+        abstract = jax.tree.map(
+            lambda m: jax.ShapeDtypeStruct(m.shape, m.dtype, sharding=here), saved.tree)
         restored = self._manager.restore(step, args=ocp.args.Composite(
-            state=ocp.args.StandardRestore()))["state"]
+            state=ocp.args.StandardRestore(abstract)))["state"]
         return {"params": restored["params"], "batch_stats": restored.get("batch_stats") or {}}
 
     def restore_newest_intact(self, like):

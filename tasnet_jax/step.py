@@ -44,13 +44,20 @@ def create_train_state(model, optimizer, rng, example_mixture, mesh) -> TrainSta
     return jax.jit(init, out_shardings=replicated(mesh))()
 
 
-def train_step(state: TrainState, batch: dict, *, model, optimizer, loss_fn: Callable):
-    """One update on a global batch: mean loss, gradients, optimizer step."""
+def train_step(state: TrainState, batch: dict, teacher_variables=None, *, model, optimizer,
+               loss_fn: Callable, teacher_model=None):
+    """One update on a global batch: mean loss, gradients, optimizer step. With a
+    teacher (teacher.py), loss_fn also gets its estimates of the batch."""
+    taught = {}
+    if teacher_model is not None:
+        # Outside loss_of: constants to the gradient, computed once per step.
+        taught["teacher"] = teacher_model.apply(teacher_variables, batch["mixture"],
+                                                batch["length"])
+
     def loss_of(params):
         variables = {"params": params, "batch_stats": state.batch_stats}
         estimates, updates = model.apply(variables, batch["mixture"], batch["length"],
                                          train=True, mutable=["batch_stats"])
-        taught = {"teacher": batch["teacher"]} if "teacher" in batch else {}
         losses = loss_fn(estimates, batch["sources"], batch["length"], **taught)
         return jnp.mean(losses), updates.get("batch_stats", state.batch_stats)
 
@@ -74,9 +81,14 @@ def train_step(state: TrainState, batch: dict, *, model, optimizer, loss_fn: Cal
     return state, {"loss": loss, "grad_norm": grad_norm, "finite": finite}
 
 
-def jit_train_step(model, optimizer, loss_fn, mesh):
-    """train_step compiled for `mesh`: batch split over devices, state replicated
-    and donated (updated in place)."""
-    step = functools.partial(train_step, model=model, optimizer=optimizer, loss_fn=loss_fn)
-    return jax.jit(step, in_shardings=(replicated(mesh), batch_sharding(mesh)),
+def jit_train_step(model, optimizer, loss_fn, mesh, teacher=None):
+    """train_step compiled for `mesh`: the batch split over devices, the state
+    replicated and donated (updated in place). It is called as step(state,
+    batch), or with a teacher as step(state, batch, teacher.variables): its
+    variables go in as an argument, not as constants baked into the program."""
+    step = functools.partial(train_step, model=model, optimizer=optimizer, loss_fn=loss_fn,
+                             teacher_model=None if teacher is None else teacher.model)
+    shardings = (replicated(mesh), batch_sharding(mesh)) + (
+        () if teacher is None else (replicated(mesh),))
+    return jax.jit(step, in_shardings=shardings,
                    out_shardings=(replicated(mesh), replicated(mesh)), donate_argnums=0)

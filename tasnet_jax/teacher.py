@@ -6,41 +6,44 @@ match, on the same mixtures, the estimates of a model that learned more
 of what the teacher learned elsewhere: the quickstart, trained on the
 embedded corpus with `pretrained/robust_recorded` as its teacher, denoises
 real recordings 0.6-0.7 dB better over two seeds (benchmarks/RESULTS.md,
-session 18). The teacher runs on the host's batch before each step, on one
-device, in runs of one process (several processes: not yet).
+session 18). The teacher's forward pass runs inside the jitted train step
+(step.py), on each device's slice of the batch, with its variables copied
+to every device of the mesh like the model's.
 """
-from typing import Callable, Iterator
+import dataclasses
 
 import jax
 import numpy as np
 
 from tasnet_jax.configs import ConvTasNetConfig
+from tasnet_jax.model import ConvTasNet
+from tasnet_jax.parallel import replicated
 
 
-def load_teacher(source, model_config: ConvTasNetConfig) -> Callable:
-    """teach(mixture [batch, samples], length [batch]) -> the teacher's
-    estimates [batch, n_src, samples], as numpy."""
+@dataclasses.dataclass(frozen=True)
+class Teacher:
+    """model.apply(variables, mixture, length) gives its estimates."""
+    model: ConvTasNet
+    variables: dict  # replicated over the training mesh
+
+
+def load_teacher(source, model_config: ConvTasNetConfig, mesh) -> Teacher:
     from tasnet_jax.inference import load
-    from tasnet_jax.model import ConvTasNet
 
-    teacher = load(source)
+    loaded = load(source)
     # A speech-only model (n_src=1) learns the teacher's speech alone.
-    for field, short in (("n_src", model_config.n_src > teacher.config.n_src),
-                         ("sample_rate", model_config.sample_rate != teacher.config.sample_rate)):
+    for field, short in (("n_src", model_config.n_src > loaded.config.n_src),
+                         ("sample_rate", model_config.sample_rate != loaded.config.sample_rate)):
         if short:
             raise ValueError(f"config.loss.teacher={source}: its {field} is "
-                             f"{getattr(teacher.config, field)}, the model's "
+                             f"{getattr(loaded.config, field)}, the model's "
                              f"{getattr(model_config, field)}; a teacher must give at least "
                              "the model's sources, at its rate")
-    apply = jax.jit(ConvTasNet(teacher.config).apply)
+    sharding = replicated(mesh)
 
-    def teach(mixture, length):
-        return np.asarray(apply(teacher.variables, mixture, length))
+    def put(value):
+        # Every process holds the same values: each fills its own devices' copies.
+        value = np.asarray(value)
+        return jax.make_array_from_callback(value.shape, sharding, lambda index: value[index])
 
-    return teach
-
-
-def taught(batches: Iterator[dict], teach: Callable) -> Iterator[dict]:
-    """Each batch with its teacher's estimates under "teacher"."""
-    for batch in batches:
-        yield {**batch, "teacher": teach(batch["mixture"], batch["length"])}
+    return Teacher(ConvTasNet(loaded.config), jax.tree.map(put, loaded.variables))

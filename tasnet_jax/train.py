@@ -32,7 +32,7 @@ from tasnet_jax.optim import OptimConfig, Plateau, learning_rate, make_optimizer
 from tasnet_jax.parallel import global_batch, make_mesh
 from tasnet_jax.reporting import Reporter
 from tasnet_jax.step import create_train_state, jit_train_step
-from tasnet_jax.teacher import load_teacher, taught
+from tasnet_jax.teacher import load_teacher
 
 # How a model computes, not what it is: these may differ from an init_from source's.
 COMPUTE_FIELDS = ("compute_dtype", "remat")
@@ -179,10 +179,6 @@ def train_and_evaluate(config, workdir) -> dict:
     if not 0 <= config.loss.teacher_weight <= 1:
         raise ValueError(f"config.loss.teacher_weight={config.loss.teacher_weight!r}: "
                          "a share of the loss, in [0, 1]")
-    if config.loss.teacher and jax.process_count() > 1:
-        raise ValueError("config.loss.teacher runs in one process only (each process would "
-                         "need its own teacher on its own device: not built yet); set "
-                         "--config.loss.teacher= for a run of several processes")
     if config.loss.teacher and config.loss.pit:
         raise ValueError("config.loss.teacher with config.loss.pit: a teacher's sources have "
                          "no order to match under PIT; set one of them off")
@@ -202,7 +198,7 @@ def train_and_evaluate(config, workdir) -> dict:
     loss_fn = functools.partial(_training_loss, pit=config.loss.pit,
                                 weights=config.loss.source_weights,
                                 teacher_weight=config.loss.teacher_weight)
-    teach = load_teacher(config.loss.teacher, model_config) if config.loss.teacher else None
+    teacher = load_teacher(config.loss.teacher, model_config, mesh) if config.loss.teacher else None
     optimizer = make_optimizer(optim_config)
     state = create_train_state(model, optimizer, jax.random.key(config.seed),
                                jnp.zeros((1, model_config.filter_length)), mesh)
@@ -232,13 +228,13 @@ def train_and_evaluate(config, workdir) -> dict:
         faults.kill_point("checkpoint_write", step)
 
     # --- Loop.
-    train_step = jit_train_step(model, optimizer, loss_fn, mesh)
+    train_step = jit_train_step(model, optimizer, loss_fn, mesh, teacher)
+    taught = () if teacher is None else (teacher.variables,)
     eval_step = make_eval_step(model, mesh, pit=config.loss.pit)
     batches = IdleBatches(lambda step: iter(tfds.as_numpy(train_dataset(
         corpus, global_batch_size=config.global_batch_size, seed=config.seed, mixing=mixing,
         split=config.data.train_split, start_step=step, extra=extra))), start,
         idle=config.data.input_priority == "idle")
-    inputs = taught(batches, teach) if teach else batches
     report = Reporter(workdir, enabled=main_process, start_step=start)
     progress = tqdm(total=config.num_steps, initial=start, disable=not main_process or stopped,
                     desc="train", unit="step")
@@ -247,7 +243,7 @@ def train_and_evaluate(config, workdir) -> dict:
         for step in range(start + 1, config.num_steps + 1):
             if stopped:
                 break
-            state, metrics = train_step(state, global_batch(next(inputs), mesh))
+            state, metrics = train_step(state, global_batch(next(batches), mesh), *taught)
             progress.update()
             if step % config.log_every_steps == 0:
                 now = time.perf_counter()

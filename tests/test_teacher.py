@@ -1,12 +1,22 @@
 """Distillation: a teacher's estimates as a second target, its loss share, and
 teachers that cannot teach this model."""
+import functools
+
+import jax
+import jax.numpy as jnp
 import numpy as np
 import pytest
 
 from tasnet_jax.configs import ConvTasNetConfig
 from tasnet_jax.inference import load
-from tasnet_jax.teacher import load_teacher, taught
+from tasnet_jax.model import ConvTasNet, small_config
+from tasnet_jax.optim import OptimConfig, make_optimizer
+from tasnet_jax.parallel import global_batch, make_mesh
+from tasnet_jax.step import create_train_state, jit_train_step
+from tasnet_jax.teacher import load_teacher
 from tasnet_jax.train import _training_loss
+
+from conftest import TINY_MODEL
 
 
 def _np_si_snr(est, tgt):
@@ -32,22 +42,34 @@ def test_the_loss_shares_itself_between_the_sources_and_the_teacher():
                                rtol=1e-4)
 
 
-def test_a_teacher_adds_its_estimates_to_each_batch(make_run):
+def test_the_step_learns_from_what_the_teachers_denoiser_makes_of_the_batch(make_run):
+    """The step's loss with a teacher, against numpy SI-SNR of the student's
+    estimates with the true sources and with the estimates that the teacher's
+    own denoiser gives for each unpadded example."""
     workdir, _, _ = make_run()
-    teacher = load(workdir)
-    teach = load_teacher(workdir, teacher.config)
+    config = small_config(**TINY_MODEL)
+    mesh = make_mesh(jax.devices()[:1])
+    model, optimizer = ConvTasNet(config), make_optimizer(OptimConfig())
+    state = create_train_state(model, optimizer, jax.random.key(7), jnp.zeros((1, 3200)), mesh)
     rng = np.random.default_rng(1)
-    batch = {"mixture": rng.standard_normal((2, 3200)).astype(np.float32),
-             "sources": np.zeros((2, 2, 3200), np.float32), "length": np.array([3200, 2400])}
-    [out] = list(taught(iter([batch]), teach))
-    assert set(out) == {"mixture", "sources", "length", "teacher"}
-    # What the teacher's own denoiser gives for the second example alone, unpadded.
-    alone = teacher.separate([batch["mixture"][1, :2400]])[0]
-    assert out["teacher"].shape == (2, 2, 3200)
-    # The denoiser also gives its outputs the input's level and sign: one gain.
-    raw = out["teacher"][1, :, :2384]
-    gain = np.sum(raw * alone[:, :2384]) / np.sum(raw * raw)
-    np.testing.assert_allclose(gain * raw, alone[:, :2384], atol=1e-3)
+    lengths = np.array([3200, 2400], np.int32)
+    sources = rng.standard_normal((2, 2, 3200)).astype(np.float32)
+    sources[1, :, 2400:] = 0
+    batch = {"mixture": sources.sum(1), "sources": sources, "length": lengths}
+    student = np.asarray(model.apply(state.variables(), batch["mixture"], lengths))
+    by_teacher = load(workdir).separate([m[:n] for m, n in zip(batch["mixture"], lengths)])
+
+    teacher = load_teacher(workdir, config, mesh)
+    step = jit_train_step(model, optimizer, functools.partial(_training_loss, teacher_weight=0.3),
+                          mesh, teacher)
+    _, metrics = step(state, global_batch(batch, mesh), teacher.variables)
+
+    def np_loss(targets):
+        return np.mean([-np.mean([_np_si_snr(e[:n].astype(np.float64), t[:n].astype(np.float64))
+                                  for e, t in zip(est, tgt)])
+                        for est, tgt, n in zip(student, targets, lengths)])
+    expected = 0.7 * np_loss(sources) + 0.3 * np_loss(by_teacher)
+    np.testing.assert_allclose(float(metrics["loss"]), expected, rtol=1e-3)
 
 
 def test_teachers_that_cannot_teach_are_named(make_run):
@@ -56,4 +78,4 @@ def test_teachers_that_cannot_teach_are_named(make_run):
     for field, value in (("n_src", 3), ("sample_rate", 8000)):
         wrong = ConvTasNetConfig(**{**model.__dict__, field: value})
         with pytest.raises(ValueError, match=f"config.loss.teacher=.*its {field} is "):
-            load_teacher(workdir, wrong)
+            load_teacher(workdir, wrong, make_mesh())

@@ -305,13 +305,13 @@ def _free_port():
 
 def test_two_processes_train_together(tmp_path, data_dir):
     """jax.distributed over localhost: one mesh over both processes' devices,
-    each process reading its own half of the data."""
+    each process reading its own half of the data, learning from the
+    quickstart's teacher."""
     port = _free_port()
     runs = [subprocess.Popen(
         [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={tmp_path}",
          f"--config.data.data_dir={data_dir}", *OVERRIDES, "--config.num_steps=40",
          "--config.eval_every_steps=20", f"--coordinator=127.0.0.1:{port}",
-         "--config.loss.teacher=",
          "--num_processes=2", f"--process_id={i}"],
         stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
         env=dict(os.environ, JAX_PLATFORMS="cpu")) for i in range(2)]
@@ -337,7 +337,7 @@ def test_when_one_process_dies_the_other_stops_and_the_run_resumes(tmp_path, dat
             [sys.executable, str(ROOT / "experiments/quickstart.py"), f"--workdir={tmp_path}",
              f"--config.data.data_dir={data_dir}", *OVERRIDES, f"--config.num_steps={num_steps}",
              "--config.eval_every_steps=20", f"--coordinator=127.0.0.1:{port}",
-         "--config.loss.teacher=",
+             "--config.loss.teacher=",  # the smallest run: faults, not the teacher
              "--num_processes=2", f"--process_id={i}",
              f"--heartbeat_timeout={heartbeat_timeout}"],
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
