@@ -1,7 +1,7 @@
 """Median time of the small model's training step or inference, one process.
 
     .venv/bin/python benchmarks/step_time.py train|infer [--repeats 10] [--keep-freed-memory]
-        [--remat all|POLICY] [--watch SECONDS]
+        [--remat all|POLICY] [--teacher MODEL] [--watch SECONDS]
 
 For before/after comparisons of model code on a noisy machine: run it in
 fresh processes, alternating the two versions (`git stash`), and compare the
@@ -11,7 +11,9 @@ input; the small config (`model.small_config`). glibc's default malloc unless
 --keep-freed-memory (tasnet_jax/host_memory.py). `--remat` recomputes the TCN
 blocks in the backward pass (`ConvTasNetConfig.remat`), saving nothing
 (`all`) or what one of `jax.checkpoint_policies` names (e.g. dots_saveable);
-the compiled step's temporary buffer size is printed too.
+the compiled step's temporary buffer size is printed too. `--teacher` (train
+only) adds a teacher's forward pass to the step, as `config.loss.teacher`
+does (tasnet_jax/teacher.py), half the loss against its estimates.
 
 `--watch S` then keeps calling it for S seconds and prints, for each block of
 ten calls, their median, the CPU cores the process kept busy meanwhile, its
@@ -45,6 +47,8 @@ def main():
     parser.add_argument("--repeats", type=int, default=10)
     parser.add_argument("--keep-freed-memory", action="store_true")
     parser.add_argument("--remat", help="all, or a jax.checkpoint_policies name")
+    parser.add_argument("--teacher", help="train: a model to learn from (e.g. "
+                        "pretrained/robust_recorded)")
     parser.add_argument("--watch", type=float, default=0.0,
                         help="then seconds of blocks of ten calls, each with the machine's probes")
     args = parser.parse_args()
@@ -83,16 +87,24 @@ def main():
         optimizer = make_optimizer(OptimConfig())
         holder = [create_train_state(model, optimizer, jax.random.key(0),
                                      jnp.zeros((1, config.filter_length)), mesh)]
-        step = jit_train_step(model, optimizer, neg_si_snr, mesh)
+        teacher, taught, loss_fn = None, (), neg_si_snr
+        if args.teacher:
+            from tasnet_jax.teacher import load_teacher
+            from tasnet_jax.train import _training_loss
+            teacher = load_teacher(args.teacher, config, mesh)
+            taught = (teacher.variables,)
+            loss_fn = functools.partial(_training_loss, teacher_weight=0.5)
+        step = jit_train_step(model, optimizer, loss_fn, mesh, teacher)
         batch = {"mixture": rng.standard_normal((4, 64000)).astype(np.float32),
                  "sources": rng.standard_normal((4, 2, 64000)).astype(np.float32),
                  "length": np.full(4, 64000, np.int32)}
 
         def run():
-            holder[0], metrics = step(holder[0], batch)
+            holder[0], metrics = step(holder[0], batch, *taught)
             jax.block_until_ready(metrics["loss"])
 
-        buffer = step.lower(holder[0], batch).compile().memory_analysis().temp_size_in_bytes
+        buffer = step.lower(holder[0], batch, *taught).compile().memory_analysis(
+        ).temp_size_in_bytes
         print(f"temporary buffer {buffer / 2**30:.2f} GiB")
 
     run()  # compile and warm up

@@ -28,6 +28,8 @@ class Teacher:
 
 
 def load_teacher(source, model_config: ConvTasNetConfig, mesh) -> Teacher:
+    """The model at `source` (anything inference.load takes), checked against the
+    model it teaches, its variables on every device of `mesh`."""
     from tasnet_jax.inference import load
 
     loaded = load(source)
