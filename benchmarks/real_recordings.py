@@ -243,6 +243,8 @@ def main():
     parser.add_argument("--json", type=Path, help="write every run's table here")
     parser.add_argument("--chunk_seconds", type=float, default=10.0,
                         help="the denoiser's piece length (longer recordings are chunked)")
+    parser.add_argument("--dry", type=float, default=0.0,
+                        help="share of the input mixed back into the speech (Denoiser.dry)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     set_dir = build_set(args.set_dir)
@@ -250,7 +252,7 @@ def main():
         manifest = list(csv.DictReader(f))
     results = {}
     for run in args.runs:
-        denoiser = inference.load(run, chunk_seconds=args.chunk_seconds)
+        denoiser = inference.load(run, chunk_seconds=args.chunk_seconds, dry=args.dry)
         rows, _ = evaluate_folders(denoiser, set_dir / "noisy", set_dir / "clean")
         table = results[run] = group_scores(rows, manifest)
         real_speech = sorted((set_dir / "clean" / f"{next(iter(NOISE))}_{SNRS_DB[0]}dB").glob("*"))

@@ -41,7 +41,8 @@ def _load(args, **options):
 def denoise(args) -> int:
     from tasnet_jax.denoise_files import denoise_files
 
-    denoiser = _load(args, chunk_seconds=args.chunk_seconds, batch_size=args.batch_size)
+    denoiser = _load(args, chunk_seconds=args.chunk_seconds, batch_size=args.batch_size,
+                     dry=args.dry)
     start = time.perf_counter()
     results = denoise_files(denoiser, args.inputs, args.output, channels=args.channels,
                             save_noise=args.save_noise, overwrite=args.overwrite,
@@ -181,6 +182,9 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--chunk-seconds", type=float, default=10.0,
                          help="longer recordings are processed in overlapping chunks")
     command.add_argument("--batch-size", type=int, default=4, help="chunks per model call")
+    command.add_argument("--dry", type=float, default=0.0,
+                         help="share of the input mixed back into the speech, 0 to 1: less "
+                         "noise removed, less of the voice damaged")
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     command.set_defaults(run=denoise)
 

@@ -34,12 +34,21 @@ class Denoiser:
     fade_seconds: float = 0.05  # cross-fade between pieces
     batch_size: int = 4  # pieces per model call
     match_level: bool = True  # outputs at the input's level and sign (mixture_gain)
+    # Share of the input mixed back into the speech (facebookresearch/denoiser's
+    # "dry"): less suppression for less damage to the voice. The noise estimate
+    # keeps the rest, so the two still sum to what they summed to.
+    dry: float = 0.0
 
     def __post_init__(self):
         if self.chunk_seconds <= 0 or self.fade_seconds <= 0 or self.batch_size < 1:
             raise ValueError(f"Denoiser needs chunk_seconds > 0, fade_seconds > 0 and "
                              f"batch_size >= 1; got {self.chunk_seconds}, {self.fade_seconds}, "
                              f"{self.batch_size}")
+        if not 0.0 <= self.dry <= 1.0:
+            raise ValueError(f"Denoiser.dry must be in [0, 1], got {self.dry!r}")
+        if self.dry and not self.match_level:
+            raise ValueError("Denoiser.dry mixes the input into the speech, which needs the "
+                             "outputs at the input's level: match_level=True")
         self._apply = jax.jit(ConvTasNet(self.config).apply)
 
     @property
@@ -88,7 +97,18 @@ class Denoiser:
                     progress(sum(piece.advance for _, piece in batch))
         if self.match_level:
             outputs = [out * mixture_gain(out, wav) for out, wav in zip(outputs, recordings)]
+        if self.dry:
+            outputs = [mix_dry(out, wav, self.dry) for out, wav in zip(outputs, recordings)]
         return outputs
+
+
+def mix_dry(sources: np.ndarray, mixture: np.ndarray, dry: float) -> np.ndarray:
+    """Sources [n_src, samples] at the mixture's level with `dry` of the mixture
+    mixed into the speech (source 0) and the other sources scaled by 1 - dry.
+    The sum moves toward the mixture: (1 - dry) * sum + dry * mixture."""
+    mixed = (1.0 - dry) * sources
+    mixed[0] += dry * mixture
+    return mixed.astype(sources.dtype)
 
 
 def mixture_gain(sources: np.ndarray, mixture: np.ndarray) -> np.float32:
@@ -114,7 +134,7 @@ def load(path, which="best", **options) -> Denoiser:
     checkpoints/, an Asteroid ConvTasNet file, or a Hugging Face Hub id of one
     (`owner/name[@revision]`; `which` does not apply to these).
     `options` go to the Denoiser (chunk_seconds, fade_seconds, batch_size,
-    match_level)."""
+    match_level, dry)."""
     if Path(path).is_file() or hub.is_hub_id(path):
         from tasnet_jax.convert import load_asteroid
 

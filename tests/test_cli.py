@@ -31,6 +31,23 @@ def test_denoise_names_each_failure_and_exits_1(causal_run, tmp_path, write_audi
                  str(tmp_path / "out"), "--quiet"]) == 0
 
 
+def test_denoise_dry_writes_that_share_of_the_input_back(causal_run, tmp_path, write_audio,
+                                                         capsys):
+    write_audio(tmp_path / "in" / "a.wav", seconds=0.2)
+    noisy, _ = sf.read(tmp_path / "in" / "a.wav", dtype="float32")
+    outputs = {}
+    for dry in ("0", "0.25"):
+        out = tmp_path / f"out{dry}"
+        assert main(["denoise", str(causal_run), str(tmp_path / "in"), "-o", str(out),
+                     "--dry", dry, "--quiet"]) == 0
+        outputs[dry], _ = sf.read(out / "a.wav", dtype="float32")
+    # Written as 16-bit PCM like the input: within a few quantization steps.
+    np.testing.assert_allclose(outputs["0.25"], 0.75 * outputs["0"] + 0.25 * noisy, atol=1e-4)
+    assert main(["denoise", str(causal_run), str(tmp_path / "in"), "-o", str(tmp_path / "x"),
+                 "--dry", "2"]) == 2
+    assert "Denoiser.dry must be in [0, 1], got 2.0" in capsys.readouterr().err
+
+
 def test_a_bad_checkpoint_exits_2_with_its_name(tmp_path, capsys):
     assert main(["denoise", str(tmp_path / "nowhere"), "x.wav", "-o", str(tmp_path)]) == 2
     assert f"tasnet-jax denoise: error: no checkpoints at {tmp_path / 'nowhere'}" in \

@@ -128,3 +128,23 @@ def test_mixture_gain_known_values():
     # A speech-only model: the noise, uncorrelated with the speech, does not move the fit much.
     assert inference.mixture_gain(2 * speech[None], mixture) == pytest.approx(0.5, rel=0.1)
     assert inference.mixture_gain(np.zeros((2, 1000)), mixture) == 1
+
+
+def test_dry_mixes_that_share_of_the_input_into_the_speech():
+    """dry=d gives (1 - d) times the wet speech plus d times the recording, and
+    (1 - d) times the wet noise; d=1 hands the recording back untouched."""
+    config, variables = _model()
+    wav = np.random.default_rng(6).standard_normal(3000).astype(np.float32)
+    wet = inference.Denoiser(config, variables, None)(wav)
+    for dry in (0.1, 1.0):
+        out = inference.Denoiser(config, variables, None, dry=dry)(wav)
+        np.testing.assert_allclose(out[0], (1 - dry) * wet[0] + dry * wav, atol=1e-5)
+        np.testing.assert_allclose(out[1], (1 - dry) * wet[1], atol=1e-5)
+
+
+@pytest.mark.parametrize("options", [dict(dry=-0.1), dict(dry=1.5),
+                                     dict(dry=0.2, match_level=False)])
+def test_a_bad_dry_share_is_named(options):
+    config, variables = _model()
+    with pytest.raises(ValueError, match="dry"):
+        inference.Denoiser(config, variables, None, **options)
