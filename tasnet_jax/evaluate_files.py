@@ -45,7 +45,8 @@ def evaluate_folders(denoiser: Denoiser, noisy_dir, clean_dir) -> tuple[list[dic
         rows.append(row)
     scored = [{k: v for k, v in row.items() if k != "file"} for row in rows if "error" not in row]
     if not scored:
-        raise ValueError(f"none of the {len(rows)} files under {noisy_dir} could be scored")
+        raise ValueError(f"none of the {len(rows)} files under {noisy_dir} could be scored; "
+                         f"the first: {rows[0]['error']}")
     summary = summarize(scored)
     summary["si_snr_improvement"] = summary["si_snr"] - summary["mixture_si_snr"]
     summary.update(files=len(scored), failed=len(rows) - len(scored))

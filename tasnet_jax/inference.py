@@ -49,7 +49,20 @@ class Denoiser:
         if self.dry and not self.match_level:
             raise ValueError("Denoiser.dry mixes the input into the speech, which needs the "
                              "outputs at the input's level: match_level=True")
+        chunk, fade = self._chunk_and_fade()
+        past, future = self.config.context
+        if chunk - past - future - fade < self.config.stride:
+            shortest = (past + future + fade + 2 * self.config.stride) / self.sample_rate
+            raise ValueError(f"Denoiser.chunk_seconds={self.chunk_seconds} is too short for this "
+                             f"model: pieces must hold its context ({past} + {future} samples) "
+                             f"and the fade; use at least {shortest:.2f} s")
         self._apply = jax.jit(ConvTasNet(self.config).apply)
+
+    def _chunk_and_fade(self) -> tuple[int, int]:
+        """Samples per piece (a whole number of frames) and of each cross-fade."""
+        cfg = self.config
+        chunk = max(1, round(self.chunk_seconds * cfg.sample_rate / cfg.stride)) * cfg.stride
+        return chunk, max(1, round(self.fade_seconds * cfg.sample_rate))
 
     @property
     def sample_rate(self) -> int:
@@ -69,8 +82,7 @@ class Denoiser:
         """[samples] arrays of any lengths -> [n_src, samples] arrays. `progress`
         is called with the number of samples each model call finished."""
         cfg = self.config
-        chunk = max(1, round(self.chunk_seconds * cfg.sample_rate / cfg.stride)) * cfg.stride
-        fade = max(1, round(self.fade_seconds * cfg.sample_rate))
+        chunk, fade = self._chunk_and_fade()
         pieces_by_size = {}
         for index, wav in enumerate(recordings):
             if wav.ndim != 1 or wav.size < cfg.filter_length:

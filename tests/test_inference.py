@@ -41,6 +41,21 @@ def test_bad_requests_are_named(run, tmp_path):
         inference.load(workdir)(np.zeros(10))
 
 
+def test_a_chunk_shorter_than_the_models_context_is_refused_at_load():
+    """Pieces must hold the receptive field on both sides and the fade: said when
+    the denoiser is made, not file by file when a long recording comes."""
+    config, variables = _model()
+    past, future = config.context
+    fade = 80
+    shortest = (past + future + fade + config.stride) / config.sample_rate
+    with pytest.raises(ValueError, match=r"chunk_seconds=.* is too short for this model"):
+        inference.Denoiser(config, variables, None, chunk_seconds=0.9 * shortest,
+                           fade_seconds=fade / config.sample_rate)
+    denoiser = inference.Denoiser(config, variables, None, chunk_seconds=1.2 * shortest,
+                                  fade_seconds=fade / config.sample_rate)
+    assert denoiser(np.zeros(20 * (past + future), np.float32)).shape == (2, 20 * (past + future))
+
+
 def test_a_checkpoint_of_another_kind_is_refused(tmp_path):
     """An orbax checkpoint that some other program wrote: no record of a model."""
     manager = ocp.CheckpointManager(tmp_path / "other")
