@@ -113,7 +113,7 @@ def stream(args) -> int:
     from tasnet_jax.streaming import StreamingDenoiser, latency_report, run_stream
 
     denoiser = _load(args)
-    streamer = StreamingDenoiser(denoiser.config, denoiser.variables)
+    streamer = StreamingDenoiser(denoiser.config, denoiser.variables, dry=args.dry)
     rate = streamer.sample_rate
     block_size = max(1, round(args.block_ms * rate / 1000))
     if args.output != "-":
@@ -157,6 +157,12 @@ def _raw_writer(stdout):
     return emit
 
 
+def _add_dry(command):
+    command.add_argument("--dry", type=float, default=0.0,
+                         help="share of the input mixed back into the speech, 0 to 1: less "
+                         "noise removed, less of the voice damaged")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="tasnet-jax", description=__doc__.split("\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
@@ -182,9 +188,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("--chunk-seconds", type=float, default=10.0,
                          help="longer recordings are processed in overlapping chunks")
     command.add_argument("--batch-size", type=int, default=4, help="chunks per model call")
-    command.add_argument("--dry", type=float, default=0.0,
-                         help="share of the input mixed back into the speech, 0 to 1: less "
-                         "noise removed, less of the voice damaged")
+    _add_dry(command)
     command.add_argument("--quiet", action="store_true", help="no progress bar")
     command.set_defaults(run=denoise)
 
@@ -215,6 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     command.add_argument("-o", "--output", required=True,
                          help="an audio file, or - for raw 16-bit PCM on stdout")
     command.add_argument("--block-ms", type=float, default=10.0, help="block duration")
+    _add_dry(command)
     command.add_argument("--overwrite", action="store_true", help="replace an existing output")
     command.set_defaults(run=stream)
     return parser

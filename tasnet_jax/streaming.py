@@ -18,7 +18,8 @@ compiles at most twice (the first block gives fewer frames).
 As offline (inference.mixture_gain), the sources are brought to the input's
 level and sign, here with the least-squares gain over the stream so far: it
 settles within the first blocks, and by the last block it is the offline
-gain. `match_level=False` gives the model's own output.
+gain. `match_level=False` gives the model's own output. `dry` mixes that
+share of the input back into the speech, as offline (inference.mix_dry).
 """
 import time
 from collections.abc import Callable, Iterable
@@ -27,16 +28,24 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
+from tasnet_jax.inference import mix_dry
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.norms import STREAM
 
 
 class StreamingDenoiser:
-    def __init__(self, config: ConvTasNetConfig, variables: dict, match_level: bool = True):
+    def __init__(self, config: ConvTasNetConfig, variables: dict, match_level: bool = True,
+                 dry: float = 0.0):
         if not config.causal:
             raise ValueError("streaming needs a causal model (config.causal=True); this one "
                              "looks ahead over its whole receptive field")
+        if not 0.0 <= dry <= 1.0:
+            raise ValueError(f"StreamingDenoiser dry must be in [0, 1], got {dry!r}")
+        if dry and not match_level:
+            raise ValueError("StreamingDenoiser dry mixes the input into the speech, which "
+                             "needs the outputs at the input's level: match_level=True")
         self.config, self.variables, self.match_level = config, variables, match_level
+        self.dry = dry
         self.delay = config.filter_length - 1
         model = ConvTasNet(config)
 
@@ -67,13 +76,15 @@ class StreamingDenoiser:
 
     def _at_input_level(self, out):
         """`out` [n_src, n] times the gain that fits the sources' sum to the input
-        over the whole stream so far (inference.mixture_gain, kept up to date)."""
+        over the whole stream so far (inference.mixture_gain, kept up to date),
+        with `dry` of the input mixed into the speech."""
         if not self.match_level:
             return out
         mixture, self._aligned = self._aligned[:out.shape[1]], self._aligned[out.shape[1]:]
         total = out.sum(0, dtype=np.float64)
         self._fit += (np.dot(mixture, total), np.dot(total, total))
-        return out * np.float32(self._fit[0] / self._fit[1] if self._fit[1] > 0 else 1)
+        out = out * np.float32(self._fit[0] / self._fit[1] if self._fit[1] > 0 else 1)
+        return mix_dry(out, mixture, self.dry) if self.dry else out
 
     def __call__(self, block) -> np.ndarray:
         """[samples] in -> [n_src, samples] out (source 0 is the speech)."""

@@ -94,3 +94,22 @@ def test_models_that_look_ahead_cannot_stream():
     config, variables = _model(causal=False, norm="channel")
     with pytest.raises(ValueError, match="streaming needs a causal model"):
         StreamingDenoiser(config, variables)
+
+
+def test_dry_mixes_that_share_of_the_aligned_input_into_the_streamed_speech():
+    """The emitted speech at dry=d is (1 - d) times the wet stream plus d times
+    the input it lines up with; the noise is (1 - d) times the wet noise."""
+    config, variables = _model(norm="cumulative")
+    wav = np.random.default_rng(4).standard_normal(1500).astype(np.float32)
+
+    def streamed(dry):
+        stream = StreamingDenoiser(config, variables, dry=dry)
+        blocks = [stream(wav[i:i + 40]) for i in range(0, wav.size, 40)] + [stream.flush()]
+        return np.concatenate(blocks, axis=1)
+
+    wet, dry = streamed(0.0), streamed(0.3)
+    aligned = np.concatenate([np.zeros(config.filter_length - 1, np.float32), wav])
+    np.testing.assert_allclose(dry[0], 0.7 * wet[0] + 0.3 * aligned, atol=1e-5)
+    np.testing.assert_allclose(dry[1], 0.7 * wet[1], atol=1e-5)
+    with pytest.raises(ValueError, match="dry must be in"):
+        StreamingDenoiser(config, variables, dry=1.5)
