@@ -25,7 +25,6 @@ band is easier for any model, not only for one that learned it):
   envelope      white noise under its 50 ms amplitude envelope
 """
 import argparse
-from pathlib import Path
 
 import numpy as np
 import scipy.signal
@@ -34,7 +33,7 @@ from data_pipelines.audio import read_audio
 from data_pipelines.tiny_noisy_speech.synthetic_noise import KINDS, make_noise
 from data_pipelines.tiny_noisy_speech.tiny_noisy_speech import SPEECH_DIR
 from real_recordings import (NOISE, RATE, SNRS_DB, _rank, _readable,  # benchmarks/ is on the path
-                             build_set, noise_under, utterances)
+                             add_set_dir, build_set, noise_under, utterances)
 from tasnet_jax import inference
 from tasnet_jax.evaluate_files import si_snr_db
 
@@ -118,8 +117,7 @@ def improvement(denoiser, speech, noises) -> float:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", help="run workdirs (or anything inference.load takes)")
-    parser.add_argument("--set_dir", type=Path,
-                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    add_set_dir(parser)
     parser.add_argument("--noise_variants", action="store_true",
                         help="also real speech in transforms of the real noises")
     args = parser.parse_args()

@@ -19,7 +19,6 @@ Needs the set built by benchmarks/real_recordings.py (same --set_dir) and the
 tiny_noisy_speech corpus (built on first use).
 """
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -124,8 +123,7 @@ def synthetic_test_pairs():
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run", help="a run's workdir (or anything inference.load takes)")
-    parser.add_argument("--set_dir", type=Path,
-                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    real_recordings.add_set_dir(parser)
     args = parser.parse_args()
     set_dir = real_recordings.build_set(args.set_dir)
     denoiser = inference.load(args.run)
@@ -147,8 +145,7 @@ def main():
 
     print("speech / its distortion, speech / leaked noise (dB, after the SI-SNR scale)")
     parts = mask_parts(denoiser)
-    with open(set_dir / "manifest.csv", newline="") as f:
-        manifest = list(csv.DictReader(f))
+    manifest = real_recordings.read_manifest(set_dir)
     real_pairs = [(read_audio(set_dir / "noisy" / m["file"], denoiser.sample_rate),
                    read_audio(set_dir / "clean" / m["file"], denoiser.sample_rate))
                   for m in manifest]

@@ -11,7 +11,6 @@ STOI. Test-time averaging of this kind is common in music separation
 (Demucs' --shifts); session 19 measured what it gives here (RESULTS.md).
 """
 import argparse
-import csv
 import sys
 from pathlib import Path
 
@@ -56,12 +55,10 @@ class Averaged:
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run", help="a run's workdir (or anything inference.load takes)")
-    parser.add_argument("--set_dir", type=Path,
-                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    real_recordings.add_set_dir(parser)
     args = parser.parse_args()
     set_dir = real_recordings.build_set(args.set_dir)
-    with open(set_dir / "manifest.csv", newline="") as f:
-        manifest = list(csv.DictReader(f))
+    manifest = real_recordings.read_manifest(set_dir)
     denoiser = inference.load(args.run)
     print(f"{args.run} (step {denoiser.step})")
     for name, ways in VARIANTS.items():

@@ -11,11 +11,9 @@ speech output on the clean speech, and the share of its samples past full
 scale.
 """
 import argparse
-import csv
-from pathlib import Path
 
 import numpy as np
-from real_recordings import build_set  # beside this file
+from real_recordings import add_set_dir, build_set, read_manifest  # beside this file
 
 from data_pipelines.audio import read_audio
 from tasnet_jax import inference
@@ -26,12 +24,10 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("run")
     parser.add_argument("--every", type=int, default=4)
-    parser.add_argument("--set_dir", type=Path,
-                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    add_set_dir(parser)
     args = parser.parse_args()
     set_dir = build_set(args.set_dir)
-    with open(set_dir / "manifest.csv", newline="") as f:
-        pairs = list(csv.DictReader(f))[::args.every]
+    pairs = read_manifest(set_dir)[::args.every]
     raw = inference.load(args.run, match_level=False)
     scores = {"as the model gives it": [], "clipped": [], "at the input's level, clipped": []}
     gains, past_full_scale = [], []

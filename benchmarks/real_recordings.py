@@ -61,6 +61,7 @@ UTTERANCE_SECONDS = 4.0
 GAP_SECONDS = 0.2
 SUBSONIC_HZ = 20
 SET_VERSION = 2  # 2: clips without DC offset and subsonic content
+SET_DIR = Path.home() / ".cache" / "tasnet-jax" / "real_recordings"
 PACKAGES = ("tuxpaint-stamps-default", "ktuberling-data", "lmms-common", "kolf")
 STAMPS = "usr/share/tuxpaint/stamps"
 LMMS = "usr/share/lmms/samples"
@@ -235,11 +236,22 @@ def voice_scores(rows, manifest, kept_by_utterance) -> dict:
     return out
 
 
+def add_set_dir(parser):
+    """The --set_dir option every benchmark on this set takes."""
+    parser.add_argument("--set_dir", type=Path, default=SET_DIR,
+                        help="where the set is built (once) and kept")
+
+
+def read_manifest(set_dir) -> list[dict]:
+    """The set's pairs (file, kind, snr_db, speech, noise), in order."""
+    with open(Path(set_dir) / "manifest.csv", newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("runs", nargs="+", help="run workdirs (or anything inference.load takes)")
-    parser.add_argument("--set_dir", type=Path,
-                        default=Path.home() / ".cache" / "tasnet-jax" / "real_recordings")
+    add_set_dir(parser)
     parser.add_argument("--json", type=Path, help="write every run's table here")
     parser.add_argument("--chunk_seconds", type=float, default=10.0,
                         help="the denoiser's piece length (longer recordings are chunked)")
@@ -248,8 +260,7 @@ def main():
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING, format="%(name)s: %(message)s")
     set_dir = build_set(args.set_dir)
-    with open(set_dir / "manifest.csv", newline="") as f:
-        manifest = list(csv.DictReader(f))
+    manifest = read_manifest(set_dir)
     results = {}
     for run in args.runs:
         denoiser = inference.load(run, chunk_seconds=args.chunk_seconds, dry=args.dry)

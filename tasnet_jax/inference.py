@@ -44,11 +44,7 @@ class Denoiser:
             raise ValueError(f"Denoiser needs chunk_seconds > 0, fade_seconds > 0 and "
                              f"batch_size >= 1; got {self.chunk_seconds}, {self.fade_seconds}, "
                              f"{self.batch_size}")
-        if not 0.0 <= self.dry <= 1.0:
-            raise ValueError(f"Denoiser.dry must be in [0, 1], got {self.dry!r}")
-        if self.dry and not self.match_level:
-            raise ValueError("Denoiser.dry mixes the input into the speech, which needs the "
-                             "outputs at the input's level: match_level=True")
+        check_dry("Denoiser", self.dry, self.match_level)
         chunk, fade = self._chunk_and_fade()
         past, future = self.config.context
         if chunk - past - future - fade < self.config.stride:
@@ -112,6 +108,16 @@ class Denoiser:
         if self.dry:
             outputs = [mix_dry(out, wav, self.dry) for out, wav in zip(outputs, recordings)]
         return outputs
+
+
+def check_dry(owner: str, dry: float, match_level: bool) -> None:
+    """ValueError naming `owner`.dry unless it is in [0, 1] and, when not 0, the
+    outputs are brought to the input's level (the input is mixed in at its own)."""
+    if not 0.0 <= dry <= 1.0:
+        raise ValueError(f"{owner}.dry must be in [0, 1], got {dry!r}")
+    if dry and not match_level:
+        raise ValueError(f"{owner}.dry mixes the input into the speech, which needs the "
+                         "outputs at the input's level: match_level=True")
 
 
 def mix_dry(sources: np.ndarray, mixture: np.ndarray, dry: float) -> np.ndarray:

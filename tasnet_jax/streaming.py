@@ -28,7 +28,7 @@ import jax
 import jax.numpy as jnp
 import numpy as np
 
-from tasnet_jax.inference import mix_dry
+from tasnet_jax.inference import check_dry, mix_dry
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 from tasnet_jax.norms import STREAM
 
@@ -39,11 +39,7 @@ class StreamingDenoiser:
         if not config.causal:
             raise ValueError("streaming needs a causal model (config.causal=True); this one "
                              "looks ahead over its whole receptive field")
-        if not 0.0 <= dry <= 1.0:
-            raise ValueError(f"StreamingDenoiser dry must be in [0, 1], got {dry!r}")
-        if dry and not match_level:
-            raise ValueError("StreamingDenoiser dry mixes the input into the speech, which "
-                             "needs the outputs at the input's level: match_level=True")
+        check_dry("StreamingDenoiser", dry, match_level)
         self.config, self.variables, self.match_level = config, variables, match_level
         self.dry = dry
         self.delay = config.filter_length - 1
