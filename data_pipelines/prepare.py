@@ -30,6 +30,7 @@ from data_pipelines.dns_challenge import DnsChallenge
 from data_pipelines.game_voices import GameVoices
 from data_pipelines.librimix import Librimix
 from data_pipelines.noisy_folders import NoisyFolders
+from data_pipelines.recorded_foley import RecordedFoley
 from data_pipelines.recorded_music import RecordedMusic
 from data_pipelines.recorded_noises import RecordedNoises
 from data_pipelines.recorded_voices import RecordedVoices
@@ -45,6 +46,7 @@ BUILDERS = {
     "recorded_voices": RecordedVoices,
     "recorded_noises": RecordedNoises,
     "recorded_music": RecordedMusic,
+    "recorded_foley": RecordedFoley,
     "game_voices": GameVoices,
 }
 SOURCES_FILE = "tasnet_sources.json"

@@ -40,8 +40,9 @@ import soxr
 import tensorflow_datasets as tfds
 
 from data_pipelines import debian_packages
-from data_pipelines.audio import AudioError, example
-from data_pipelines.recorded_noises import Source, audio_globs, source_clips, stored_noise
+from data_pipelines.audio import AudioError
+from data_pipelines.recorded_noises import (Source, audio_globs, noise_examples, source_clips,
+                                            stored_noise)
 
 log = logging.getLogger(__name__)
 
@@ -163,13 +164,7 @@ class RecordedMusic(debian_packages.PackagedCorpus):
     RELEASE_NOTES = {"1.0.0": "FluidR3 GM's notes as phrases; Sonic Pi's samples."}
 
     def examples(self, root, rate):
-        kept = 0
-        for file_id, name, audio in self._sounds(root, rate):
-            kept += 1
-            yield file_id, example(audio, np.zeros_like(audio), name, file_id)
-        if not kept:
-            raise AudioError(f"recorded_music: no usable sound under {root}; "
-                             "run python -m data_pipelines.recorded_music on its folder")
+        return noise_examples("recorded_music", root, self._sounds(root, rate))
 
     def _sounds(self, root, rate):
         """(file_id, source name, audio) of every usable phrase and file."""

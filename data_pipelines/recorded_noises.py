@@ -52,6 +52,7 @@ GAMES = "usr/share/games"
 class Source:
     packages: tuple  # alternatives, newest first: names change between releases
     patterns: tuple  # globs under the unpacked packages
+    skip: str = ""  # a regex: files whose path under the root it finds are left out
 
 
 def audio_globs(*folders):
@@ -81,10 +82,13 @@ PACKAGES = tuple(source.packages for source in SOURCES.values())  # alternatives
 
 
 def source_files(root: Path, source: Source) -> list[Path]:
-    """The source's audio files under root, sorted, less those named as voices."""
+    """The source's audio files under root, sorted, less those named as voices
+    and those its `skip` finds."""
     files = {path for pattern in source.patterns for path in root.glob(pattern) if path.is_file()}
+    skip = re.compile(source.skip) if source.skip else None
     return sorted(path for path in files
-                  if not VOICE_NAMES.search(path.name) and not VOICE_NAMES.search(path.parent.name))
+                  if not VOICE_NAMES.search(path.name) and not VOICE_NAMES.search(path.parent.name)
+                  and not (skip and skip.search(str(path.relative_to(root)))))
 
 
 def noise_clip(path: Path, rate: int) -> np.ndarray:
@@ -120,6 +124,18 @@ def source_clips(corpus: str, root: Path, sources: dict, rate: int, voices=VOICE
                 log.warning("%s: skipped: %s", corpus, err)
 
 
+def noise_examples(corpus: str, root: Path, clips):
+    """(key, example) of each (file_id, source name, audio) of `clips`, as noise
+    alone (clean is zero); an AudioError naming `corpus` if there is none."""
+    kept = 0
+    for file_id, name, noise in clips:
+        kept += 1
+        yield file_id, example(noise, np.zeros_like(noise), name, file_id)
+    if not kept:
+        raise AudioError(f"{corpus}: no usable sound under {root}; "
+                         f"run python -m data_pipelines.{corpus} on its folder")
+
+
 class RecordedNoises(debian_packages.PackagedCorpus):
     """Recorded sounds (noise only) from Debian packages."""
 
@@ -127,13 +143,8 @@ class RecordedNoises(debian_packages.PackagedCorpus):
     RELEASE_NOTES = {"1.0.0": "Sounds of seven games and the freedesktop sound theme."}
 
     def examples(self, root, rate):
-        kept = 0
-        for file_id, name, noise in source_clips("recorded_noises", root, SOURCES, rate):
-            kept += 1
-            yield file_id, example(noise, np.zeros_like(noise), name, file_id)
-        if not kept:
-            raise AudioError(f"recorded_noises: no usable sound under {root}; "
-                             "run python -m data_pipelines.recorded_noises on its folder")
+        return noise_examples("recorded_noises", root,
+                              source_clips("recorded_noises", root, SOURCES, rate))
 
 
 if __name__ == "__main__":

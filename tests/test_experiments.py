@@ -44,9 +44,11 @@ def test_experiment_files_import_neither_tensorflow_nor_jax():
 
 
 def test_the_quickstarts_learn_from_a_shipped_teacher_the_larger_runs_do_not():
-    from experiments import embedded_robust, quickstart, quickstart_recorded, robust_recorded
+    from experiments import (embedded_robust, quickstart, quickstart_recorded, robust_foley,
+                             robust_recorded)
     for small in (quickstart, quickstart_recorded):
         teacher = small.get_config().loss.teacher
         assert teacher and (Path(teacher) / "README.md").exists()  # a shipped model
-    for large in (embedded_robust, robust_recorded):
+    for large in (embedded_robust, robust_recorded, robust_foley):
         assert large.get_config().loss.teacher is None
+
