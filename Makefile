@@ -31,8 +31,8 @@ demo: $(VENV)/.base
 		-o runs/quickstart/denoised --overwrite --quiet
 	$(BIN)/tasnet-jax denoise pretrained/embedded_robust runs/quickstart/samples/noisy.wav \
 		-o runs/quickstart/denoised_by_pretrained --overwrite --quiet
-	$(BIN)/tasnet-jax denoise pretrained/robust_recorded runs/quickstart/samples/noisy.wav \
-		-o runs/quickstart/denoised_by_robust_recorded --overwrite --quiet
+	$(BIN)/tasnet-jax denoise pretrained/robust_foley runs/quickstart/samples/noisy.wav \
+		-o runs/quickstart/denoised_by_robust_foley --overwrite --quiet
 
 RECORDED := $(HOME)/.cache/tasnet-jax
 
