@@ -6,7 +6,7 @@ weather. This corpus holds such sounds from other packages of the Debian
 archive, trained on beside another corpus like recorded_noises
 (config.data.extra with speech weight 0: it holds no speech):
 
-    python -m data_pipelines.recorded_foley DIR     # apt-get download + unpack, ~440 MB
+    python -m data_pipelines.recorded_foley DIR     # apt-get download + unpack, ~520 MB
     python -m data_pipelines.prepare recorded_foley --manual_dir DIR
 
 Sources (SOURCES: packages, folders, licence): Widelands' workers, animals
@@ -58,6 +58,7 @@ class RecordedFoley(debian_packages.PackagedCorpus):
     def examples(self, root, rate):
         return noise_examples("recorded_foley", root,
                               source_clips("recorded_foley", root, SOURCES, rate))
+
 
 if __name__ == "__main__":
     debian_packages.fetch_main("recorded_foley", PACKAGES, missing_ok=True)

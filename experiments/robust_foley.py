@@ -4,9 +4,9 @@
     python experiments/robust_foley.py --workdir runs/robust_foley
     python benchmarks/real_recordings.py runs/robust_foley
 
-robust_recorded.py's model and data (and the two commands it needs first)
+robust_recorded.py's model and data (and the three commands it needs first)
 with a fourth noise corpus, recorded_foley (work, machine and nature sounds
-of seven more games: ~440 MB of Debian packages), at half the weight of
+of seven more games: ~520 MB of Debian packages), at half the weight of
 recorded_noises: the noise is then a third recorded_noises, a sixth each
 recorded_foley and recorded_music, a third the embedded corpus's. It starts
 from the shipped pretrained/robust_recorded and trains 2,600 steps more,

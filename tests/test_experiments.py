@@ -51,4 +51,3 @@ def test_the_quickstarts_learn_from_a_shipped_teacher_the_larger_runs_do_not():
         assert teacher and (Path(teacher) / "README.md").exists()  # a shipped model
     for large in (embedded_robust, robust_recorded, robust_foley):
         assert large.get_config().loss.teacher is None
-
