@@ -34,6 +34,17 @@ class _WithoutMetricsNotice(logging.Filter):
 logging.getLogger("absl").addFilter(_WithoutMetricsNotice())
 
 
+def checkpoints_folder(path) -> Path:
+    """A run's checkpoints folder, given its workdir or that folder itself, as
+    given (not made absolute: it is quoted in messages and records);
+    FileNotFoundError if there is neither."""
+    path = Path(path)
+    folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
+    if not folder.is_dir():
+        raise FileNotFoundError(f"no checkpoints at {path}")
+    return folder
+
+
 class Checkpoints:
     def __init__(self, directory, keep_best: int = 3, asynchronous: bool = True):
         policy = ocp.checkpoint_managers.AnyPreservationPolicy([

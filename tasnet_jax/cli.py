@@ -5,6 +5,7 @@
     tasnet-jax convert ASTEROID_FILE_OR_HUB_ID WORKDIR
     tasnet-jax export CHECKPOINT OUT.pth                      (an Asteroid ConvTasNet file)
     tasnet-jax pack RUN WORKDIR                               (a run's model alone, to share)
+    tasnet-jax average RUN WORKDIR [--best N | --steps S...]  (the mean of its checkpoints)
     tasnet-jax stream CHECKPOINT IN -o OUT [--block-ms 10]     (IN, OUT: a file or - for raw PCM)
 
 CHECKPOINT is a run's workdir (or its checkpoints/ folder), an Asteroid
@@ -103,6 +104,15 @@ def pack(args) -> int:
     folder = pack_run(args.checkpoint, args.workdir, args.which)
     size = sum(f.stat().st_size for f in folder.rglob("*") if f.is_file())
     print(f"wrote {folder} ({size / 1e6:.1f} MB); load it with tasnet-jax denoise "
+          f"{args.workdir} ...", file=sys.stderr)
+    return 0
+
+
+def average(args) -> int:
+    from tasnet_jax.averaging import average_run
+
+    folder, steps = average_run(args.run_dir, args.workdir, args.best, args.steps)
+    print(f"wrote {folder}: the mean of steps {steps}; load it with tasnet-jax denoise "
           f"{args.workdir} ...", file=sys.stderr)
     return 0
 
@@ -212,6 +222,16 @@ def _parser() -> argparse.ArgumentParser:
     command = with_checkpoint("pack", "copy a run's model without its optimizer state, to share")
     command.add_argument("workdir", help="an empty folder for the packed run")
     command.set_defaults(run=pack)
+
+    command = commands.add_parser("average", help="one model from the mean of a run's "
+                                  "checkpoints")
+    command.add_argument("run_dir", help="a run's workdir or its checkpoints/ folder")
+    command.add_argument("workdir", help="an empty folder for the averaged run")
+    chosen = command.add_mutually_exclusive_group()
+    chosen.add_argument("--best", type=int, help="the N best kept checkpoints by validation "
+                        "SI-SNR (default: every kept checkpoint with a score)")
+    chosen.add_argument("--steps", type=int, nargs="+", help="these kept steps")
+    command.set_defaults(run=average)
 
     command = with_checkpoint("stream", "stream audio through a causal model, block by block")
     command.add_argument("input", help="an audio file, or - for raw 16-bit mono PCM on stdin "

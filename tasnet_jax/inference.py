@@ -20,7 +20,7 @@ import jax
 import numpy as np
 
 from tasnet_jax import chunking, hub
-from tasnet_jax.checkpoints import Checkpoints
+from tasnet_jax.checkpoints import Checkpoints, checkpoints_folder
 from tasnet_jax.model import ConvTasNet, ConvTasNetConfig
 
 
@@ -158,10 +158,7 @@ def load(path, which="best", **options) -> Denoiser:
 
         config, variables = load_asteroid(path)
         return Denoiser(config, variables, step=None, source=str(path), **options)
-    path = Path(path)
-    folder = path / "checkpoints" if (path / "checkpoints").is_dir() else path
-    if not folder.is_dir():
-        raise FileNotFoundError(f"no checkpoints at {path}")
+    folder = checkpoints_folder(path)
     checkpoints = Checkpoints(folder, asynchronous=False)
     try:
         step = _pick_step(checkpoints, which, folder)

@@ -104,6 +104,7 @@ TINY_MODEL = dict(n_filters=32, bottleneck_channels=16, hidden_channels=32, skip
 @pytest.fixture(scope="session")
 def make_run(tmp_path_factory):
     """make_run(scores={step: val_si_snr}, **model_fields) -> (workdir, model, {step: state}).
+    A score of None saves that step without metrics, as a save between evaluations.
 
     A workdir with checkpoints saved as the training loop saves them (the
     quickstart experiment's config), of a tiny model with different random
@@ -139,7 +140,8 @@ def make_run(tmp_path_factory):
             state = state.replace(step=jnp.int32(step))
             record = {"config": config.to_dict(), "plateau": dataclasses.asdict(Plateau()),
                       "stopped": False}
-            checkpoints.save(step, state, record, {"val_si_snr": score})
+            checkpoints.save(step, state, record,
+                             None if score is None else {"val_si_snr": score})
             states[step] = state
         checkpoints.close()
         return workdir, model, states
