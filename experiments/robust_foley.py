@@ -11,9 +11,9 @@ recorded_noises: the noise is then a third recorded_noises, a sixth each
 recorded_foley and recorded_music, a third the embedded corpus's. It starts
 from the shipped pretrained/robust_recorded and trains 2,600 steps more,
 Adam at 4e-4 decaying to 0 over the last 1,600 (56 min on the 2-core CPU):
-+5.98 dB on real recordings against robust_recorded's +5.86. 2,000 steps
-more from that run give pretrained/robust_foley (+6.08 dB; its README has
-the commands).
++5.98 dB on real recordings against robust_recorded's +5.86. Two more
+stages from that run, then the mean of the last one's checkpoints, give
+pretrained/robust_foley (+6.17 dB; its README has the commands).
 """
 import sys
 from pathlib import Path
