@@ -18,13 +18,15 @@ from pathlib import Path
 
 import numpy as np
 
-from tasnet_jax.checkpoints import BEST_METRIC, Checkpoints, checkpoints_folder
+from tasnet_jax.checkpoints import Checkpoints, checkpoints_folder
 
 
 def choose_steps(checkpoints: Checkpoints, best: int | None = None,
                  steps: list[int] | None = None) -> list[int]:
     """The steps to average, oldest first: `steps` as given (each must be kept),
     else the `best` highest by validation SI-SNR, else every scored one."""
+    if best is not None and best < 1:
+        raise ValueError(f"best must be at least 1, got {best}")
     kept = checkpoints.steps()
     if steps:
         missing = sorted(set(steps) - set(kept))
@@ -33,12 +35,8 @@ def choose_steps(checkpoints: Checkpoints, best: int | None = None,
                              f"it keeps steps {kept}")
         chosen = sorted(set(steps))
     else:
-        scores = {step: (checkpoints.read_record(step).get("metrics") or {}).get(BEST_METRIC)
-                  for step in kept}
-        scored = sorted((step for step in kept if scores[step] is not None),
-                        key=scores.get, reverse=True)
-        if best is not None and best < 1:
-            raise ValueError(f"best must be at least 1, got {best}")
+        scores = checkpoints.scores()
+        scored = sorted(scores, key=scores.get, reverse=True)
         if best is not None and best > len(scored):
             raise ValueError(f"{checkpoints.directory} keeps {len(scored)} checkpoint(s) with a "
                              f"validation score (steps {sorted(scored)}), fewer than best={best}")
@@ -70,17 +68,15 @@ def average_run(source, out, best: int | None = None,
     checkpoints = Checkpoints(folder, asynchronous=False)
     try:
         chosen = choose_steps(checkpoints, best, steps)
-        records = {step: checkpoints.read_record(step) for step in chosen}
-        newest = records[chosen[-1]]["config"]
-        for step, record in records.items():
-            if record["config"]["model"] != newest["model"]:
+        configs = {step: checkpoints.read_record(step)["config"] for step in chosen}
+        newest = configs[chosen[-1]]
+        for step, config in configs.items():
+            if config["model"] != newest["model"]:
                 raise ValueError(f"{folder}/{step} holds a model of another config than step "
                                  f"{chosen[-1]}; only one model's checkpoints average")
         variables = mean_variables([checkpoints.restore_variables(step) for step in chosen])
     finally:
         checkpoints.close()
-    if not variables["batch_stats"]:
-        del variables["batch_stats"]
     written = save_as_run(ConvTasNetConfig(**newest["model"]), variables, out,
                           f"{folder} mean of steps {chosen}", newest, chosen[-1])
     return written, chosen

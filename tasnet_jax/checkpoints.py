@@ -81,11 +81,15 @@ class Checkpoints:
     def latest_step(self) -> int | None:
         return self._manager.latest_step()
 
-    def best_step(self) -> int | None:
-        """The kept step with the highest validation SI-SNR (None before any evaluation)."""
+    def scores(self) -> dict[int, float]:
+        """{kept step: its validation SI-SNR}, for the steps saved after an evaluation."""
         scored = {step: (self.read_record(step).get("metrics") or {}).get(BEST_METRIC)
                   for step in self.steps()}
-        scored = {step: score for step, score in scored.items() if score is not None}
+        return {step: score for step, score in scored.items() if score is not None}
+
+    def best_step(self) -> int | None:
+        """The kept step with the highest validation SI-SNR (None before any evaluation)."""
+        scored = self.scores()
         return max(scored, key=scored.get) if scored else None
 
     def restore(self, step: int, like):

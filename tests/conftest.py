@@ -104,11 +104,11 @@ TINY_MODEL = dict(n_filters=32, bottleneck_channels=16, hidden_channels=32, skip
 @pytest.fixture(scope="session")
 def make_run(tmp_path_factory):
     """make_run(scores={step: val_si_snr}, **model_fields) -> (workdir, model, {step: state}).
-    A score of None saves that step without metrics, as a save between evaluations.
 
     A workdir with checkpoints saved as the training loop saves them (the
     quickstart experiment's config), of a tiny model with different random
-    parameters at each step."""
+    parameters at each step. A score of None saves that step without
+    metrics, as the loop saves between evaluations."""
     import dataclasses
     import sys
     from pathlib import Path
